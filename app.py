@@ -1,0 +1,25 @@
+"""Transformer Atlas: navigation and the shared sidebar. Pages live in pages/, maths in core/."""
+import streamlit as st
+
+from core import device, limits
+from pages.ui.nav import registered
+
+st.set_page_config(page_title="Transformer Atlas", page_icon=":material/hub:", layout="wide")
+
+sections: dict[str, list] = {}
+for info in registered():
+    sections.setdefault(info.section, []).append(
+        st.Page(info.file, title=info.title, icon=info.icon, url_path=info.url_path,
+                default=info.url_path == "home"))
+page = st.navigation(sections)
+
+with st.sidebar:
+    st.caption(f"Engine device: {device.describe()}")
+    if limits.hosted():
+        cap = limits.current()
+        st.info(f"Hosted demo: bundled/allowlisted models only; text ≤ {cap.max_text_chars:,} chars, "
+                f"≤ {cap.max_tokens:,} tokens, uploads ≤ {cap.max_upload_bytes // 2**20} MB.",
+                icon=":material/public:")
+    st.caption("Every control is in the URL: copy the address bar to share this exact view.")
+
+page.run()

@@ -1,0 +1,155 @@
+"""URL state: widgets whose values round-trip through ``st.query_params``.
+
+Each ``url_*`` helper reads its initial value from the link (validated: a hand-edited link with
+an out-of-range or malformed value falls back to the default with a visible note, never a
+crash), renders the widget, and writes the current value back, so a copied URL reproduces
+the view. Session state owns the value after the first run.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import streamlit as st
+
+from pages.ui.messages import bad_input
+
+_PREFIX = "url:"
+
+
+def _initial(key: str, default: Any, parse: Callable[[str], Any]) -> None:
+    """Seed session state from the URL once per widget lifetime."""
+    skey = _PREFIX + key
+    if skey in st.session_state:
+        return
+    raw = st.query_params.get(key)
+    value = default
+    if raw is not None:
+        try:
+            value = parse(raw)
+        except (ValueError, TypeError) as exc:
+            bad_input(f"The link's value for “{key}” ({raw[:80]!r}) was ignored: {exc}. "
+                      f"Using the default ({default!r}).")
+    st.session_state[skey] = value
+
+
+def _publish(key: str, text: str) -> None:
+    if st.query_params.get(key) != text:
+        st.query_params[key] = text
+
+
+def url_text(label: str, key: str, default: str = "", *, area: bool = False, height: int | None = None,
+             max_chars: int | None = None, help: str | None = None, placeholder: str | None = None) -> str:
+    """Text input or text area. ``max_chars`` is a validation cap, reported, never a silent cut."""
+    _initial(key, default, str)
+    widget = st.text_area if area else st.text_input
+    kw = {"height": height} if area and height else {}
+    value = widget(label, key=_PREFIX + key, help=help, placeholder=placeholder, **kw)
+    # Long text is not mirrored into the link (URLs have practical limits); say so instead.
+    if len(value) <= 1500:
+        _publish(key, value)
+    elif key in st.query_params:
+        del st.query_params[key]
+    return value
+
+
+def url_select(label: str, options: Sequence, key: str, default=None, *, radio: bool = False,
+               format_func: Callable = str, horizontal: bool = True, help: str | None = None):
+    options = list(options)
+    default = options[0] if default is None else default
+    by_text = {str(o): o for o in options}
+
+    def parse(raw: str):
+        if raw not in by_text:
+            raise ValueError(f"not one of {', '.join(list(by_text)[:8])}")
+        return by_text[raw]
+
+    _initial(key, default, parse)
+    if st.session_state[_PREFIX + key] not in options:   # options changed under a live session
+        st.session_state[_PREFIX + key] = default
+    if radio:
+        value = st.radio(label, options, key=_PREFIX + key, format_func=format_func,
+                         horizontal=horizontal, help=help)
+    else:
+        value = st.selectbox(label, options, key=_PREFIX + key, format_func=format_func, help=help)
+    _publish(key, str(value))
+    return value
+
+
+def _number_parser(lo, hi, cast):
+    def parse(raw: str):
+        v = cast(float(raw)) if cast is int else cast(raw)
+        if cast is int and float(raw) != int(float(raw)):
+            raise ValueError("not a whole number")
+        if v != v:
+            raise ValueError("not a number")
+        if not lo <= v <= hi:
+            raise ValueError(f"outside {lo}–{hi}")
+        return v
+    return parse
+
+
+def url_slider(label: str, key: str, lo, hi, default, *, step=None, help: str | None = None,
+               format: str | None = None):
+    """Int or float slider (type follows ``default``); link values outside [lo, hi] are refused."""
+    cast = float if isinstance(default, float) else int
+    lo, hi = cast(lo), cast(hi)
+    default = min(max(cast(default), lo), hi)
+    _initial(key, default, _number_parser(lo, hi, cast))
+    _clamp(key, lo, hi)
+    value = st.slider(label, lo, hi, step=step, key=_PREFIX + key, help=help, format=format)
+    _publish(key, str(value))
+    return value
+
+
+def url_number(label: str, key: str, lo, hi, default, *, step=None, help: str | None = None,
+               format: str | None = None):
+    cast = float if isinstance(default, float) else int
+    lo, hi = cast(lo), cast(hi)
+    _initial(key, cast(default), _number_parser(lo, hi, cast))
+    _clamp(key, lo, hi)
+    value = st.number_input(label, lo, hi, step=step, key=_PREFIX + key, help=help, format=format)
+    _publish(key, str(value))
+    return value
+
+
+def _clamp(key: str, lo, hi) -> None:
+    """Bounds can depend on other controls (layer count of the chosen model): keep state inside."""
+    skey = _PREFIX + key
+    v = st.session_state[skey]
+    if not lo <= v <= hi:
+        st.session_state[skey] = min(max(v, lo), hi)
+
+
+def url_toggle(label: str, key: str, default: bool = False, *, help: str | None = None) -> bool:
+    def parse(raw: str) -> bool:
+        if raw.lower() in {"1", "true", "yes", "on"}:
+            return True
+        if raw.lower() in {"0", "false", "no", "off"}:
+            return False
+        raise ValueError("not 1/0")
+
+    _initial(key, default, parse)
+    value = st.toggle(label, key=_PREFIX + key, help=help)
+    _publish(key, "1" if value else "0")
+    return value
+
+
+def url_multiselect(label: str, options: Sequence, key: str, default: Sequence = (), *,
+                    help: str | None = None, max_selections: int | None = None) -> list:
+    options = list(options)
+    by_text = {str(o): o for o in options}
+
+    def parse(raw: str) -> list:
+        parts = [p for p in raw.split("|") if p]
+        unknown = [p for p in parts if p not in by_text]
+        if unknown:
+            raise ValueError(f"unknown option {unknown[0]!r}")
+        return [by_text[p] for p in parts][: max_selections or None]
+
+    _initial(key, [o for o in default if o in options], parse)
+    st.session_state[_PREFIX + key] = [o for o in st.session_state[_PREFIX + key] if o in options]
+    value = st.multiselect(label, options, key=_PREFIX + key, help=help,
+                           max_selections=max_selections)
+    _publish(key, "|".join(str(v) for v in value))
+    return value
