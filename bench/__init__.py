@@ -1,0 +1,1 @@
+"""Benchmarks: each bench_*.py has main() that writes a markdown report to bench/results/."""
