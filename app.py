@@ -3,6 +3,7 @@ import streamlit as st
 
 from core import device, limits
 from pages.ui.nav import registered
+from pages.ui.tour import overlay
 
 st.set_page_config(page_title="Transformer Atlas", page_icon=":material/hub:", layout="wide")
 
@@ -22,4 +23,5 @@ with st.sidebar:
                 icon=":material/public:")
     st.caption("Every control is in the URL: copy the address bar to share this exact view.")
 
+overlay()
 page.run()
