@@ -9,9 +9,12 @@ Follows the annotated transformer's ``attention(q, k, v, mask)``: softmax(q k^T 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from core import models
+from core.errors import InputError
 
 
 def subsequent_mask(size: int, device=None) -> torch.Tensor:
@@ -39,45 +42,68 @@ def kv_head_of(config, head: int) -> int:
     return head // head_shape(config)["group"]
 
 
+def _head_proj(linear: torch.nn.Linear, x: torch.Tensor, heads: torch.Tensor, d: int) -> torch.Tensor:
+    """Only the rows of a q/k projection that belong to ``heads``: (..., pos, d_model) -> (head, pos, d_head)."""
+    w = linear.weight.view(-1, d, linear.weight.shape[-1])[heads].reshape(-1, linear.weight.shape[-1])
+    b = None if linear.bias is None else linear.bias.view(-1, d)[heads].reshape(-1)
+    y = torch.nn.functional.linear(x, w, b)                  # (pos, len(heads) * d_head)
+    return y.view(y.shape[0], len(heads), d).transpose(0, 1)
+
+
 @torch.inference_mode()
-def head_qk(result: models.RunResult, layer: int, head: int) -> tuple[torch.Tensor, torch.Tensor, float]:
-    """Query and key vectors of one head at one layer: (q_pos, d_head) each, plus the scale."""
+def layer_qk(result: models.RunResult, layer: int, q_rows: torch.Tensor | None = None,
+             heads: list[int] | None = None) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """Queries (head, q_pos, d_head) and keys (head, k_pos, d_head) of one layer, plus the scale.
+
+    Keys are matched to query heads under GQA (``kv_head_of``). ``heads`` picks query heads (all by
+    default; only their projection rows are computed); ``q_rows`` restricts the queries to some
+    positions (the statistics sample rows at long inputs); keys always cover every position.
+    """
     lm = models.load(result.model_name)
     cfg = lm.config
     shp = head_shape(cfg)
     if not 0 <= layer < result.n_layers:
         raise IndexError(f"layer {layer} out of range 0..{result.n_layers - 1}")
-    if not 0 <= head < shp["n_heads"]:
-        raise IndexError(f"head {head} out of range 0..{shp['n_heads'] - 1}")
-    h = result.hidden_states[layer]                          # (q_pos, d_model)
+    heads = list(range(shp["n_heads"])) if heads is None else list(heads)
+    if any(not 0 <= h < shp["n_heads"] for h in heads):
+        raise IndexError(f"head out of range 0..{shp['n_heads'] - 1}")
+    h = result.hidden_states[layer]                          # (k_pos, d_model)
+    rows = torch.arange(h.shape[0], device=h.device) if q_rows is None else q_rows.to(h.device)
+    qh = torch.tensor(heads, device=h.device)
+    kvh = torch.div(qh, shp["group"], rounding_mode="floor")  # GQA: query head -> KV head
     base = models.base_model(lm)
-    mtype = cfg.model_type
     d = shp["d_head"]
     if hasattr(base, "layers") and hasattr(base.layers[layer], "self_attn"):   # Llama family
         block = base.layers[layer]
         attn = block.self_attn
-        x = block.input_layernorm(h)[None]                   # (batch=1, q_pos, d_model)
-        q = attn.q_proj(x).view(1, -1, shp["n_heads"], d).transpose(1, 2)    # (1, head, q_pos, d_head)
-        k = attn.k_proj(x).view(1, -1, shp["n_kv_heads"], d).transpose(1, 2)
+        x = block.input_layernorm(h)                         # (k_pos, d_model)
+        q = _head_proj(attn.q_proj, x[rows], qh, d)[None]    # (1, head, q_pos, d_head)
+        k = _head_proj(attn.k_proj, x, kvh.unique(), d)[None]  # (1, kv_head, k_pos, d_head)
         if hasattr(attn, "q_norm"):                          # Qwen3-style per-head norms
             q, k = attn.q_norm(q), attn.k_norm(k)
         pos = torch.arange(h.shape[0], device=h.device)[None]
-        cos, sin = base.rotary_emb(x, pos)
-        q, k = _apply_rope(q, k, cos, sin)
-        scale = getattr(attn, "scaling", d ** -0.5)
-        return q[0, head], k[0, kv_head_of(cfg, head)], scale
-    if mtype == "bert" or hasattr(base, "encoder"):         # BERT family (post-LN: h feeds attention)
+        cos, sin = base.rotary_emb(x[None], pos)             # (1, k_pos, d_head)
+        q = _apply_rope(q, q, cos[:, rows], sin[:, rows])[0][0]
+        k = _apply_rope(k, k, cos, sin)[0][0]
+        k = k[torch.searchsorted(kvh.unique(), kvh)]         # (head, k_pos, d_head)
+        return q, k, getattr(attn, "scaling", d ** -0.5)
+    if cfg.model_type == "bert" or hasattr(base, "encoder"):  # BERT family (post-LN: h feeds attention)
         sa = base.encoder.layer[layer].attention.self
-        q = sa.query(h).view(-1, shp["n_heads"], d)[:, head]
-        k = sa.key(h).view(-1, shp["n_heads"], d)[:, head]
-        return q, k, d ** -0.5
-    if hasattr(base, "h"):                                   # GPT-2 family
+        return _head_proj(sa.query, h[rows], qh, d), _head_proj(sa.key, h, qh, d), d ** -0.5
+    if hasattr(base, "h"):                                   # GPT-2 family (Conv1D: full qkv)
         block = base.h[layer]
-        qkv = block.attn.c_attn(block.ln_1(h))               # (q_pos, 3 * d_model)
+        qkv = block.attn.c_attn(block.ln_1(h))               # (k_pos, 3 * d_model)
         q, k, _ = qkv.split(cfg.hidden_size, dim=-1)
-        sl = slice(head * d, (head + 1) * d)
-        return q[:, sl], k[:, sl], d ** -0.5
-    raise NotImplementedError(f"attention recomputation does not know architecture {mtype!r}")
+        q = q[rows].view(-1, shp["n_heads"], d).transpose(0, 1)
+        return q[qh], k.view(-1, shp["n_heads"], d).transpose(0, 1)[qh], d ** -0.5
+    raise NotImplementedError(f"attention recomputation does not know architecture {cfg.model_type!r}")
+
+
+@torch.inference_mode()
+def head_qk(result: models.RunResult, layer: int, head: int) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """Query and key vectors of one head at one layer: (q_pos, d_head) each, plus the scale."""
+    q, k, scale = layer_qk(result, layer, heads=[head])
+    return q[0], k[0], scale
 
 
 def _apply_rope(q, k, cos, sin):
@@ -101,3 +127,71 @@ def mask_for(result: models.RunResult) -> torch.Tensor | None:
 def head_weights(result: models.RunResult, layer: int, head: int) -> torch.Tensor:
     """Attention probabilities of one (layer, head): (q_pos, k_pos), rows sum to 1."""
     return scores_to_weights(head_scores(result, layer, head), mask_for(result))
+
+
+# --------------------------------------------------------------------------- masks, shown as used
+
+def padding_mask(attention_mask: torch.Tensor) -> torch.Tensor:
+    """Key padding mask (q_pos, k_pos) from a tokenizer's (k_pos,) attention_mask: key j is allowed
+    when it is a real token. Every query row gets the same allowed columns."""
+    keep = attention_mask.bool()                              # (k_pos,)
+    return keep[None, :].expand(keep.shape[0], -1)
+
+
+def combined_mask(attention_mask: torch.Tensor, causal: bool = True) -> torch.Tensor:
+    """What a causal model applies to a padded sequence: causal AND key-padding, (q_pos, k_pos)."""
+    pad = padding_mask(attention_mask)
+    return pad & subsequent_mask(pad.shape[0], pad.device) if causal else pad
+
+
+@dataclass(frozen=True)
+class MaskedHead:
+    """One real head's scores through the mask: before, after (-inf where masked), softmax."""
+    scores: torch.Tensor            # (q_pos, k_pos) q k^T * scale
+    allowed: torch.Tensor           # (q_pos, k_pos) bool, the mask tensor scores_to_weights used
+    masked: torch.Tensor            # (q_pos, k_pos) scores with -inf where not allowed
+    weights: torch.Tensor           # (q_pos, k_pos) softmax(masked), rows sum to 1
+
+
+@torch.inference_mode()
+def masked_head(result: models.RunResult, layer: int, head: int) -> MaskedHead:
+    """The same scores before and after the model's own mask (``mask_for``), and after softmax."""
+    scores = head_scores(result, layer, head).float()
+    allowed = mask_for(result)
+    if allowed is None:                                      # bidirectional: every key allowed
+        allowed = torch.ones_like(scores, dtype=torch.bool)
+    return MaskedHead(scores, allowed, scores.masked_fill(~allowed, float("-inf")),
+                      scores_to_weights(scores, allowed))
+
+
+# --------------------------------------------------------------------------- inputs
+
+def max_positions(name: str) -> int | None:
+    """The longest input a model's position scheme supports (learned table rows, or RoPE context)."""
+    return getattr(models.load(name).config, "max_position_embeddings", None)
+
+
+def check_context(name: str, text: str) -> int:
+    """Token count of ``text`` for ``name``; InputError naming the cap when it is too long."""
+    lm = models.load(name)
+    n = len(models.encode(lm, text)["ids"])                  # also enforces the global caps
+    cap = max_positions(name)
+    if cap and n > cap:
+        raise InputError(
+            f"{name} reads at most {cap:,} positions (its position table has {cap:,} rows) and this "
+            f"input is {n:,} tokens. Use a shorter text or SmolLM2 (context 8,192); nothing is cut.")
+    return n
+
+
+def corpus_text(name: str, n_tokens: int) -> str:
+    """The first whole tokens of the Lee news corpus (gensim's lee_background.cor) that make
+    ``n_tokens`` tokens for ``name``'s tokenizer, specials included: a long real text on demand."""
+    from gensim.test.utils import datapath
+
+    with open(datapath("lee_background.cor"), encoding="utf-8", errors="replace") as fh:
+        corpus = " ".join(line.strip() for line in fh)
+    tok = models.load(name).tokenizer
+    enc = tok(corpus[: n_tokens * 12], return_offsets_mapping=True, add_special_tokens=False)
+    n_special = len(tok("", add_special_tokens=True)["input_ids"])
+    spans = enc["offset_mapping"][: max(1, n_tokens - n_special)]
+    return corpus[: spans[-1][1]]

@@ -1,0 +1,141 @@
+"""Attention maps: any head of a real model, interactive to 4,096 tokens; all-heads overview; bertviz."""
+import numpy as np
+import pandas as pd
+import streamlit as st
+import streamlit.components.v1 as components
+
+from core import attention, attention_stats, bertviz_offline, limits
+from core.figures import attention as figs
+from pages.ui import guard, model_picker, show_figure, show_table, url_select, url_slider, url_text, url_toggle
+from pages.ui.engine import load_model, run_model
+from pages.ui.tokens import show_pills
+
+SOURCES = {"your text": None, "Lee news corpus, 16 tokens": 16, "Lee news corpus, 512 tokens": 512,
+           "Lee news corpus, 4,096 tokens": 4096}
+DEFAULT_TEXT = "The cat sat on the mat because it was tired. Then the cat slept."
+
+
+@st.cache_resource(max_entries=4, show_spinner="Computing this head's full attention map…")
+def head_map(name: str, text: str, layer: int, head: int) -> np.ndarray:
+    return attention.head_weights(run_model(name, text), layer, head).cpu().numpy()
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def head_overview(name: str, text: str, _progress=None) -> attention_stats.HeadOverview:
+    return attention_stats.overview(run_model(name, text), progress=_progress)
+
+
+@st.cache_resource(max_entries=2, show_spinner="Attention rollout through every layer…")
+def rollout(name: str, text: str) -> np.ndarray:
+    return attention_stats.rollout(run_model(name, text))
+
+
+@st.cache_data(max_entries=4, show_spinner="Building the bertviz view…")
+def bertviz_embed(name: str, text: str, view: str, layer: int) -> bertviz_offline.Embed:
+    return bertviz_offline.embed(run_model(name, text), view, layer)
+
+
+st.title("Attention maps")
+st.write("Every weight below is recomputed from a real forward pass: the hidden state entering a layer, "
+         "that layer's query/key projections (with RoPE for SmolLM2) and a softmax, one head at a time, "
+         "so a 4,096-token input never holds all layers × heads × T² weights at once.")
+c1, c2 = st.columns(2)
+with c1:
+    name = model_picker("model")
+with c2:
+    source = url_select("Input", list(SOURCES), "input", help="The Lee corpus (gensim's lee_background.cor, "
+                        "Australian news) gives long real text; the first whole tokens are used.")
+text = (url_text("Text", "text", DEFAULT_TEXT, area=True,
+                 help=f"Up to {limits.current().max_text_chars:,} characters and "
+                      f"{limits.current().max_tokens:,} tokens.")
+        if SOURCES[source] is None else attention.corpus_text(name, SOURCES[source]))
+
+with guard("the attention maps"):
+    n = attention.check_context(name, text)
+    cfg = load_model(name).config
+    with st.spinner(f"Forward pass over {n:,} tokens (cached afterwards; a 4,096-token pass takes "
+                    "tens of seconds on a small CPU)…"):
+        res = run_model(name, text)
+    toks = res.tokens
+    with st.expander(f"{n:,} tokens", expanded=n <= 64):
+        show_pills(toks, res.ids, res.spans, limit=512)
+
+    shp = attention.head_shape(cfg)
+    c1, c2, c3, c4 = st.columns(4)
+    with c1:
+        layer = url_slider("Layer", "layer", 0, res.n_layers - 1, min(3, res.n_layers - 1))
+    with c2:
+        head = url_slider("Head", "head", 0, shp["n_heads"] - 1, 0)
+    with c3:
+        query = url_slider("Query token", "query", 0, n - 1, n - 1)
+    with c4:
+        log = url_toggle("Log colour scale", "log", n > figs.FULL_RES)
+    gqa = (f" It reads KV head {attention.kv_head_of(cfg, head)} (GQA: {shp['n_heads']} query heads share "
+           f"{shp['n_kv_heads']} key/value heads)." if shp["group"] > 1 else "")
+    st.header(f"Layer {layer}, head {head}")
+    w = head_map(name, text, layer, head)
+    size = min(64, n)
+    q0 = int(np.clip(query - size // 2, 0, n - size))
+    k0 = q0 if res.causal else int(np.clip(query - size // 2, 0, n - size))
+    sink, prev = w[:, 0].mean(), (np.diag(w, -1).mean() if n > 1 else 0.0)
+    long_input = n > figs.FULL_RES
+    show_figure(figs.head_heatmap(w, toks, log=log, window=(q0, k0, size) if long_input else None),
+                "attention-head", data=pd.DataFrame(w[q0:q0 + size, k0:k0 + size],
+                                                    index=figs.labels(toks[q0:q0 + size], q0),
+                                                    columns=figs.labels(toks[k0:k0 + size], k0)).reset_index(),
+                summary=f"Layer {layer} head {head} puts on average {sink:.0%} of its attention on the first "
+                        f"token and {prev:.0%} on the previous token.{gqa}"
+                        + (f" Downsampled: each pixel is the largest weight in a block of "
+                           f"{figs.block_size(n)}² tokens; grey = exactly 0 "
+                           "(masked). The CSV holds the zoomed window." if long_input else ""))
+    if long_input:
+        st.subheader(f"Full resolution: queries {q0}–{q0 + size - 1}, keys {k0}–{k0 + size - 1}")
+        show_figure(figs.window_heatmap(w[q0:q0 + size, k0:k0 + size], toks, q0, k0, log=log),
+                    "attention-window", data=pd.DataFrame(w[q0:q0 + size, k0:k0 + size]),
+                    summary=f"Every weight of the {size}×{size} window around query {query} (outlined above).")
+    top = int(w[query].argmax())
+    show_figure(figs.row_bars(w[query], toks, query), "attention-query-row",
+                data=pd.DataFrame({"key": range(n), "token": toks, "weight": w[query]}),
+                summary=f"Query {query} “{toks[query]}” sends {w[query, top]:.0%} of its attention to "
+                        f"key {top} “{toks[top]}”; the orange bar (if shown) is the previous token.")
+
+st.header("All heads at a glance")
+with guard("the all-heads overview"):
+    bar = st.progress(0.0, text="Per-head statistics…")
+    ov = head_overview(name, text, _progress=lambda f, msg: bar.progress(f, text=f"Per-head statistics: {msg}"))
+    bar.empty()
+    stat = url_select("Statistic", list(attention_stats.STATS), "stat", "sink_mass",
+                      format_func=attention_stats.STATS.get)
+    rows_note = (f"{len(ov.rows)} evenly spaced query rows of {n:,} (exact rows; means are estimates)"
+                 if ov.sampled else f"all {n:,} query rows")
+    best = ov.table.loc[ov.table[stat].idxmax()]
+    show_figure(figs.thumbnails(ov.thumbnails, ov.table, stat), "attention-thumbnails", data=ov.table,
+                summary=f"{len(ov.table)} heads; each tile shows {len(ov.thumb_rows)} sampled query rows × "
+                        f"{ov.thumbnails.shape[-1]} key bins (weights summed per bin, tile scaled to its own "
+                        "maximum). Hover a tile for its statistics.")
+    show_figure(figs.stat_grid(ov.table, stat, attention_stats.STATS[stat]), "attention-head-stats",
+                data=ov.table, summary=f"Highest {attention_stats.STATS[stat]}: layer {int(best.layer)} head "
+                                       f"{int(best['head'])} ({best[stat]:.3f}); from {rows_note}.")
+    show_table(ov.table.round(4), "attention-head-stats-table")
+
+st.header("Attention rollout (Abnar & Zuidema, 2020)")
+st.caption("Mixes every layer's head-averaged attention with the residual path (½·A + ½·I, renormalised) "
+           "and multiplies through the layers: how much each input token feeds each final position.")
+with guard("the rollout"):
+    roll = rollout(name, text)
+    top = int(roll[query].argmax())
+    show_figure(figs.row_bars(roll[query], toks, query), "attention-rollout",
+                data=pd.DataFrame({"key": range(n), "token": toks, "rollout": roll[query]}),
+                summary=f"After {res.n_layers} layers, position {query} “{toks[query]}” traces "
+                        f"{roll[query, top]:.0%} of its input back to token {top} “{toks[top]}”.")
+
+st.header("bertviz, offline")
+view = url_select("bertviz view", ["off", "head", "model"], "bertviz", "off", radio=True,
+                  help="bertviz's own head and model views, with its JavaScript served from this app.")
+if view != "off":
+    with guard("the bertviz view"):
+        emb = bertviz_embed(name, text, view, layer)
+        components.html(emb.html, height=900 if view == "model" else min(1200, 22 * n + 160), scrolling=True)
+        st.caption(f"{emb.n_bytes / 1e6:.1f} MB of HTML for layers {emb.layers[0]}–{emb.layers[-1]} "
+                   f"(weights rounded to 3 decimals). Capped at {limits.current().bertviz_max_tokens} tokens: "
+                   "bertviz sends every weight as text and draws each as an SVG line.")
