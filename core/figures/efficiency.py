@@ -1,0 +1,106 @@
+"""Figures for the efficiency pages: sparse masks, measured time/memory, cache growth, MLA caches.
+
+Pure builders: data in, plotly Figure out (and, where a view is downsampled, the numbers drawn).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+
+from core.figures.theme import OKABE_ITO, SEQUENTIAL, base_layout
+
+
+def downsample_mask(mask: torch.Tensor, max_cells: int = 256) -> tuple[np.ndarray, int]:
+    """Fraction of kept pairs in f x f tiles so at most ``max_cells`` per side are drawn."""
+    n = mask.shape[0]
+    f = max(1, math.ceil(n / max_cells))
+    m = mask.float()[None, None]                                     # (1, 1, q_pos, k_pos)
+    grid = torch.nn.functional.avg_pool2d(m, f, ceil_mode=True)[0, 0] if f > 1 else m[0, 0]
+    return grid.numpy(), f
+
+
+def mask_figure(mask: torch.Tensor, *, title: str = "", max_cells: int = 256) -> tuple[go.Figure, np.ndarray, int]:
+    """The boolean mask as a heatmap (query rows, key columns); tiles show the fraction kept."""
+    grid, f = downsample_mask(mask, max_cells)
+    axis = np.arange(grid.shape[0]) * f
+    fig = go.Figure(go.Heatmap(
+        z=grid, x=axis, y=axis, colorscale=SEQUENTIAL, zmin=0, zmax=1,
+        colorbar={"title": "kept" if f == 1 else f"kept in<br>{f}×{f} tile"},
+        hovertemplate="query %{y}<br>key %{x}<br>fraction kept %{z:.3f}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", title="query position", scaleanchor="x")
+    fig.update_xaxes(title="key position", side="top")
+    return base_layout(fig, title=title, height=560), grid, f
+
+
+def loglog(x: Sequence[float], series: dict[str, Sequence[float]], *, x_title: str, y_title: str,
+           title: str = "", dashed: Sequence[str] = ()) -> go.Figure:
+    """Lines on log-log axes; names in ``dashed`` are drawn dashed (ideal/formula lines)."""
+    fig = go.Figure()
+    for i, (name, ys) in enumerate(series.items()):
+        fig.add_trace(go.Scatter(x=list(x), y=[float(v) for v in ys], name=name, mode="lines+markers",
+                                 line={"color": OKABE_ITO[i % 8], "dash": "dash" if name in dashed else "solid"}))
+    fig.update_xaxes(type="log", title=x_title)
+    fig.update_yaxes(type="log", title=y_title)
+    return base_layout(fig, title=title)
+
+
+def speedup_figure(tokens: Sequence[int], measured: Sequence[float], ideal: Sequence[float],
+                   tile_ideal: Sequence[float]) -> go.Figure:
+    """Measured flex-vs-dense speed-up beside the ideal 1/density and the tile bound."""
+    return loglog(tokens, {"measured speed-up": measured, "ideal (1/density)": ideal,
+                           "tile bound (1/tile density)": tile_ideal},
+                  x_title="sequence length (tokens)", y_title="dense time / flex time",
+                  dashed=("ideal (1/density)", "tile bound (1/tile density)"))
+
+
+def mass_figure(tokens: Sequence[str], mass: Sequence[float]) -> go.Figure:
+    """Per query token: how much of its real attention the pattern keeps."""
+    labels = [f"{i}:{t}" for i, t in enumerate(tokens)]
+    fig = go.Figure(go.Bar(x=labels, y=list(mass), marker_color=OKABE_ITO[0],
+                           hovertemplate="%{x}<br>mass kept %{y:.3f}<extra></extra>"))
+    fig.update_yaxes(range=[0, 1.02], title="attention mass kept")
+    fig.update_xaxes(type="category", title="query token", tickangle=-45)
+    return base_layout(fig)
+
+
+def next_token_figure(labels: Sequence[str], p_dense: Sequence[float], p_sparse: Sequence[float]) -> go.Figure:
+    """Grouped bars: next-token probabilities with the head dense vs sparse."""
+    fig = go.Figure([
+        go.Bar(y=list(labels), x=list(p_dense), name="dense head", orientation="h", marker_color=OKABE_ITO[0]),
+        go.Bar(y=list(labels), x=list(p_sparse), name="sparse head", orientation="h", marker_color=OKABE_ITO[1]),
+    ])
+    fig.update_yaxes(autorange="reversed", type="category", title="next token")
+    fig.update_xaxes(title="probability")
+    return base_layout(fig, height=max(300, 40 * len(labels) + 100))
+
+
+def cache_growth_figure(lengths: Sequence[int], series: dict[str, Sequence[float]], kinds: dict[str, str],
+                        *, log: bool = True) -> go.Figure:
+    """Cache GiB against context length, one line per model; the legend names its attention type."""
+    dash = {"MHA": "solid", "GQA": "dash", "MQA": "dot", "MLA": "dashdot"}
+    fig = go.Figure()
+    for i, (name, ys) in enumerate(series.items()):
+        fig.add_trace(go.Scatter(x=list(lengths), y=[v / 2**30 for v in ys], name=f"{name} ({kinds[name]})",
+                                 mode="lines", line={"color": OKABE_ITO[i % 8], "dash": dash.get(kinds[name], "solid")},
+                                 hovertemplate="%{x:,} tokens<br>%{y:.3g} GiB<extra>" + name + "</extra>"))
+    fig.update_xaxes(type="log" if log else None, title="context length (tokens)")
+    fig.update_yaxes(type="log" if log else None, title="KV cache (GiB)")
+    return base_layout(fig, height=480)
+
+
+def measured_cache_figure(runs: dict[str, tuple[Sequence[int], Sequence[int], Sequence[int]]]) -> go.Figure:
+    """Measured cache bytes (markers) on top of the formula (line) as generation proceeds."""
+    fig = go.Figure()
+    for i, (kind, (lens, measured, predicted)) in enumerate(runs.items()):
+        c = OKABE_ITO[i % 8]
+        fig.add_trace(go.Scatter(x=list(lens), y=[b / 2**20 for b in predicted], name=f"{kind}: formula",
+                                 mode="lines", line={"color": c, "dash": "dash"}))
+        fig.add_trace(go.Scatter(x=list(lens), y=[b / 2**20 for b in measured], name=f"{kind}: measured",
+                                 mode="markers", marker={"color": c, "size": 6}))
+    fig.update_xaxes(title="tokens in the cache")
+    fig.update_yaxes(title="cache tensors allocated (MiB)", rangemode="tozero")
+    return base_layout(fig, height=440)

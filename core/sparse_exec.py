@@ -1,0 +1,295 @@
+"""Sparse patterns executed and measured: flex_attention (block mask) against dense SDPA.
+
+Both kernels get the same boolean mask from ``core.sparse``: SDPA as ``attn_mask`` (the dense
+reference, every (q_pos, k_pos) score computed), flex_attention (Dong et al. 2024, PyTorch
+``torch.nn.attention.flex_attention``) through ``create_block_mask``, which skips the 128 x 128
+tiles that hold no kept pair. flex is compiled with ``torch.compile`` where that works; the
+compiled kernel is cached per process and per sequence length (a new length recompiles,
+seconds). Without compilation flex materialises the full score matrix, so uncompiled runs are
+labelled as such and never reported as a speed-up.
+
+Peak memory: CUDA's allocator peak on GPU; on CPU the torch profiler's allocation events
+(cumulative bytes allocated during the call, inputs excluded).
+
+``apply_to_model`` applies a mask to one head of SmolLM2 without hooks or mutation: it recomputes
+that layer functionally from the stored hidden state, then runs the remaining layers.
+"""
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from core import attention, limits, models, sparse
+from core.device import get_device
+from core.errors import InputError
+
+HEADS, D_HEAD = 8, 64            # the synthetic attention layer measured (batch 1, fp32)
+HOSTED_MAX_LEN = 1024
+
+
+@dataclass(frozen=True)
+class Measurement:
+    seq_len: int
+    density: float
+    block_density: float
+    ms_flex: float
+    ms_dense: float
+    peak_mib_flex: float
+    peak_mib_dense: float
+    max_abs_diff: float
+    compiled: bool
+    device: str
+
+    @property
+    def speedup(self) -> float:
+        return self.ms_dense / self.ms_flex
+
+    @property
+    def ideal_speedup(self) -> float:
+        return 1.0 / self.density
+
+
+# --------------------------------------------------------------------------- budget
+
+def budget_bytes(device: torch.device | None = None) -> int:
+    """Memory the measurement may use: the dense reference is the one that grows as n^2."""
+    device = device or get_device()
+    if limits.hosted():
+        return 256 * 2**20
+    return 16 * 2**30 if device.type == "cuda" else 2 * 2**30
+
+
+def dense_bytes_estimate(seq_len: int, heads: int = HEADS) -> int:
+    """Worst case of the dense reference: fp32 scores for every head + the mask (bool and float)."""
+    return heads * seq_len * seq_len * 4 + seq_len * seq_len * 5
+
+
+def check_lengths(lengths: list[int], device: torch.device | None = None) -> None:
+    """Refuse lengths beyond the memory budget (or the hosted cap), naming the budget."""
+    budget = budget_bytes(device)
+    for n in lengths:
+        if limits.hosted() and n > HOSTED_MAX_LEN:
+            raise InputError(f"Sequence length {n:,} is over the hosted demo's cap of "
+                             f"{HOSTED_MAX_LEN:,} tokens for measurements.")
+        need = dense_bytes_estimate(n)
+        if need > budget:
+            raise InputError(f"Sequence length {n:,} needs about {need / 2**30:.2f} GiB for the dense "
+                             f"reference's scores, over the measurement budget of "
+                             f"{budget / 2**30:.2f} GiB on this device. Choose a shorter length.")
+
+
+# --------------------------------------------------------------------------- kernels
+
+@functools.lru_cache(maxsize=1)
+def _compiled_flex() -> tuple[Callable, bool]:
+    """flex_attention compiled once per process (inductor caches one kernel per length)."""
+    from torch.nn.attention.flex_attention import flex_attention
+    try:
+        return torch.compile(flex_attention, dynamic=False), True
+    except Exception:                                   # noqa: BLE001 - no compiler: run eagerly
+        return flex_attention, False
+
+
+def block_mask_for(mask: torch.Tensor, device: torch.device):
+    """flex's BlockMask for a (q_pos, k_pos) bool tensor: the mask_mod reads the tensor itself."""
+    from torch.nn.attention.flex_attention import create_block_mask
+    m = mask.to(device)
+    n_q, n_k = m.shape
+
+    def mask_mod(b, h, q_idx, kv_idx):
+        return m[q_idx, kv_idx]
+
+    return create_block_mask(mask_mod, None, None, n_q, n_k, device=str(device))
+
+
+def run_flex(q, k, v, mask: torch.Tensor, compiled: bool = True) -> tuple[torch.Tensor, bool]:
+    """(batch, head, q_pos, d_head) each -> flex output, and whether it ran compiled."""
+    from torch.nn.attention.flex_attention import flex_attention
+    bm = block_mask_for(mask, q.device)
+    fn, ok = _compiled_flex() if compiled else (flex_attention, False)
+    if ok:
+        try:
+            return fn(q, k, v, block_mask=bm), True
+        except Exception:                               # noqa: BLE001 - compile failed here
+            pass
+    return flex_attention(q, k, v, block_mask=bm), False
+
+
+def run_dense(q, k, v, mask: torch.Tensor) -> torch.Tensor:
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask.to(q.device))
+
+
+def _peak_mib(fn: Callable[[], object], device: torch.device) -> float:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        base = torch.cuda.memory_allocated(device)
+        fn()
+        torch.cuda.synchronize(device)
+        return (torch.cuda.max_memory_allocated(device) - base) / 2**20
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        fn()
+    events = sorted((e.start_ns(), e.nbytes()) for e in prof.profiler.kineto_results.events()
+                    if e.name() == "[memory]")
+    cur = peak = 0
+    for _, nbytes in events:
+        cur += nbytes
+        peak = max(peak, cur)
+    return peak / 2**20
+
+
+def _median_ms(fn: Callable[[], object], device: torch.device, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        t = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        times.append(time.perf_counter() - t)
+    return sorted(times)[len(times) // 2] * 1e3
+
+
+@torch.inference_mode()
+def measure_one(mask: torch.Tensor, *, repeat: int = 3, seed: int = 0, compiled: bool = True,
+                device: torch.device | None = None) -> Measurement:
+    """Time and peak memory of flex vs dense SDPA on random q, k, v under ``mask``."""
+    device = device or get_device()
+    n = mask.shape[0]
+    check_lengths([n], device)
+    gen = torch.Generator().manual_seed(seed)
+    q, k, v = (torch.randn(1, HEADS, n, D_HEAD, generator=gen).to(device) for _ in range(3))
+    m = mask.to(device)
+    out_flex, ok = run_flex(q, k, v, m, compiled)         # warm-up (compiles on a new length)
+    out_dense = run_dense(q, k, v, m)
+    diff = float((out_flex - out_dense).abs().max())
+    bm = block_mask_for(m, device)
+    fn = _compiled_flex()[0] if ok else None
+    from torch.nn.attention.flex_attention import flex_attention
+    flex_call = (lambda: fn(q, k, v, block_mask=bm)) if ok else (lambda: flex_attention(q, k, v, block_mask=bm))
+    dense_call = lambda: run_dense(q, k, v, m)
+    return Measurement(
+        seq_len=n, density=sparse.density(mask), block_density=sparse.block_density(mask),
+        ms_flex=_median_ms(flex_call, device, repeat), ms_dense=_median_ms(dense_call, device, repeat),
+        peak_mib_flex=_peak_mib(flex_call, device), peak_mib_dense=_peak_mib(dense_call, device),
+        max_abs_diff=diff, compiled=ok, device=str(device))
+
+
+def measure(pattern: str, params: dict, lengths: list[int], *, repeat: int = 3,
+            progress: Callable[[int, int], None] | None = None) -> list[Measurement]:
+    """Build ``pattern`` at each length and measure it; ``progress(i, n)`` after each length."""
+    check_lengths(lengths)
+    out = []
+    for i, n in enumerate(lengths):
+        out.append(measure_one(sparse.build(pattern, n, **params).mask, repeat=repeat))
+        if progress:
+            progress(i + 1, len(lengths))
+    return out
+
+
+def as_rows(ms: list[Measurement]) -> list[dict]:
+    """Table rows; the speed-up column is measured, the ideal one is 1/density."""
+    return [{"tokens": m.seq_len, "density": round(m.density, 4), "tile density": round(m.block_density, 4),
+             "flex ms": round(m.ms_flex, 2), "dense SDPA ms": round(m.ms_dense, 2),
+             "measured speed-up": round(m.speedup, 2), "ideal speed-up (1/density)": round(m.ideal_speedup, 2),
+             "flex peak MiB": round(m.peak_mib_flex, 1), "dense peak MiB": round(m.peak_mib_dense, 1),
+             "max |flex - dense|": f"{m.max_abs_diff:.1e}", "flex compiled": m.compiled, "device": m.device}
+            for m in ms]
+
+
+def fmt_speedup(m: Measurement) -> str:
+    """Never claim a speed-up that was not measured with a compiled kernel."""
+    if not m.compiled:
+        return "not compiled here: flex ran eagerly (full matrix), so no speed-up is claimed"
+    return f"{m.speedup:.2f}× measured (ideal {m.ideal_speedup:.1f}×)"
+
+
+
+
+# --------------------------------------------------------------------------- a real model
+
+@dataclass(frozen=True)
+class ModelEffect:
+    """One head of a real model under a sparse mask (intersected with the causal mask)."""
+    tokens: list[str]
+    layer: int
+    head: int
+    mass_kept: list[float]           # per query: softmax mass on keys the pattern keeps
+    dense_weights: torch.Tensor      # (q_pos, k_pos) the head's real attention
+    sparse_weights: torch.Tensor     # (q_pos, k_pos) renormalised over the kept keys
+    probs_dense: torch.Tensor        # (vocab,) next-token distribution, recomputed unchanged
+    probs_sparse: torch.Tensor       # (vocab,) with this head sparse at this layer
+    kl: float                        # KL(dense || sparse) in nats
+
+    @property
+    def mean_mass_kept(self) -> float:
+        return sum(self.mass_kept) / len(self.mass_kept)
+
+
+def _layer_then_rest(lm, result, layer: int, allowed: torch.Tensor) -> torch.Tensor:
+    """Recompute layer ``layer`` with per-head masks ``allowed`` (head, q_pos, k_pos), then run
+    the later layers unchanged; returns next-token probabilities (vocab,). Llama family only."""
+    from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
+    base = models.base_model(lm)
+    cfg = lm.config
+    shp = attention.head_shape(cfg)
+    n_heads, n_kv, d = shp["n_heads"], shp["n_kv_heads"], shp["d_head"]
+    block = base.layers[layer]
+    attn = block.self_attn
+    h = result.hidden_states[layer][None]                                   # (1, q_pos, d_model)
+    n = h.shape[1]
+    x = block.input_layernorm(h)
+    q = attn.q_proj(x).view(1, n, n_heads, d).transpose(1, 2)               # (1, head, q_pos, d_head)
+    k = attn.k_proj(x).view(1, n, n_kv, d).transpose(1, 2)                  # (1, kv_head, k_pos, d_head)
+    v = attn.v_proj(x).view(1, n, n_kv, d).transpose(1, 2)
+    pos = torch.arange(n, device=h.device)[None]
+    cos, sin = base.rotary_emb(x, pos)
+    q, k = apply_rotary_pos_emb(q, k, cos, sin)
+    k = k.repeat_interleave(shp["group"], dim=1)                            # (1, head, k_pos, d_head)
+    v = v.repeat_interleave(shp["group"], dim=1)
+    scale = getattr(attn, "scaling", d ** -0.5)
+    w = attention.scores_to_weights((q @ k.transpose(-1, -2)) * scale, allowed[None])
+    o = (w.to(v.dtype) @ v).transpose(1, 2).reshape(1, n, n_heads * d)      # (1, q_pos, d_model)
+    h = h + attn.o_proj(o)
+    h = h + block.mlp(block.post_attention_layernorm(h))
+    for later in base.layers[layer + 1:]:
+        h = later(h, attention_mask=None, position_ids=pos, position_embeddings=(cos, sin))
+    logits = lm.model.get_output_embeddings()(base.norm(h[:, -1]))[0]       # (vocab,)
+    return torch.softmax(logits.float(), dim=-1)
+
+
+@torch.inference_mode()
+def apply_to_model(result: models.RunResult, layer: int, head: int, mask: torch.Tensor) -> ModelEffect:
+    """Apply ``mask`` (q_pos, k_pos) to one head of a causal Llama-family model's real attention.
+
+    Functional: reads the stored hidden state entering ``layer`` and the shared model's weights,
+    installs no hook and changes nothing, so concurrent sessions are unaffected.
+    """
+    lm = models.load(result.model_name)
+    if not hasattr(models.base_model(lm), "layers") or not result.causal:
+        raise InputError("Applying a pattern needs a causal Llama-family model such as smollm2-135m.")
+    n = result.n_tokens
+    if mask.shape != (n, n):
+        raise InputError(f"The mask is {tuple(mask.shape)} but the text has {n} tokens.")
+    dev = result.hidden_states[0].device
+    causal = attention.subsequent_mask(n, dev)
+    keep = mask.to(dev) & causal                                            # (q_pos, k_pos)
+    dense_w = attention.scores_to_weights(attention.head_scores(result, layer, head), causal)
+    sparse_w = attention.scores_to_weights(attention.head_scores(result, layer, head), keep)
+    n_heads = attention.head_shape(lm.config)["n_heads"]
+    allowed = causal.expand(n_heads, n, n).clone()                           # (head, q_pos, k_pos)
+    p_dense = _layer_then_rest(lm, result, layer, allowed)
+    allowed[head] = keep
+    p_sparse = _layer_then_rest(lm, result, layer, allowed)
+    kl = float((p_dense * (p_dense.clamp_min(1e-30).log() - p_sparse.clamp_min(1e-30).log())).sum())
+    return ModelEffect(tokens=result.tokens, layer=layer, head=head,
+                       mass_kept=(dense_w * keep).sum(-1).tolist(), dense_weights=dense_w.cpu(),
+                       sparse_weights=sparse_w.cpu(), probs_dense=p_dense.cpu(),
+                       probs_sparse=p_sparse.cpu(), kl=max(kl, 0.0))
