@@ -1,0 +1,69 @@
+"""AppTest of the Sparse & linear attention and KV cache & MLA pages, bad inputs included."""
+import json
+
+from pages.ui.nav import by_url
+from tests.apptest_util import problems, run_page
+
+SPARSE, KV = by_url("sparse"), by_url("kv-cache")
+
+
+def _text(at, kind: str) -> str:
+    return " ".join(e.value for e in getattr(at, kind))
+
+
+def _button(at, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_sparse_defaults_draw_mask_without_measuring():
+    at = run_page(SPARSE)
+    assert problems(at) == []
+    assert "density 12.18%" in _text(at, "caption")            # Longformer, 4,096 tokens
+    assert "press **Measure**" in _text(at, "caption")         # nothing compiled on first load
+    assert "KL(dense‖sparse)" in _text(at, "caption")           # the SmolLM2 view ran
+
+
+def test_sparse_window_longer_than_sequence_is_clamped():
+    at = run_page(SPARSE, {"pattern": "window", "n": "256", "window_window": "512"})
+    assert problems(at) == []
+    assert "clamped to 256" in _text(at, "info")
+
+
+def test_sparse_too_long_is_refused_with_budget():
+    at = run_page(SPARSE, {"lengths": "512|32768"})
+    _button(at, "Measure").click().run()
+    assert problems(at) == []
+    warn = _text(at, "warning")
+    assert "32,768" in warn and "budget" in warn and "GiB" in warn
+
+
+def test_sparse_measure_small_length():
+    at = run_page(SPARSE, {"pattern": "window", "n": "256", "window_window": "32", "lengths": "256"})
+    _button(at, "Measure").click().run()
+    assert problems(at) == []
+    caps = _text(at, "caption")
+    assert "outputs differ by at most" in caps and "Measured" in caps
+
+
+def test_kv_defaults_and_mla_measurement():
+    at = run_page(KV)
+    assert problems(at) == []
+    assert "not constant in sequence length" in _text(at, "info")
+    caps = _text(at, "caption")
+    assert "each equal to its formula" in caps
+    assert "35,136 elements per token" in " ".join(m.value for m in at.markdown)
+
+
+def test_kv_upload_valid_and_invalid_config():
+    at = run_page(KV, {"dtype": "fp8", "batch": "4"})
+    good = {"num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8,
+            "hidden_size": 4096, "intermediate_size": 14336, "vocab_size": 128256}
+    at.file_uploader[0].set_value(("config.json", json.dumps(good).encode(), "application/json")).run()
+    assert problems(at) == []
+    assert "Read config.json: GQA, 32 layers, 8 KV heads" in _text(at, "success")
+    bad = {**good, "num_attention_heads": -4}
+    at.file_uploader[0].set_value(("config.json", json.dumps(bad).encode(), "application/json")).run()
+    assert problems(at) == []
+    assert "num_attention_heads" in _text(at, "warning")
+    at.file_uploader[0].set_value(("config.json", b"{oops", "application/json")).run()
+    assert "not valid JSON" in _text(at, "warning")
