@@ -1,0 +1,80 @@
+"""BPE replay: merge order on Sennrich's toy corpus worked by hand, the incremental counter against
+seed 002's recount-everything loop, and the `tokenizers` library on the same corpus."""
+from collections import Counter
+
+import pytest
+
+from core import bpe, word2vec
+from core.errors import InputError
+
+# low x5, lower x2, newest x6, widest x3 (Sennrich et al. 2016, Fig. 1)
+TOY = " ".join(["low"] * 5 + ["lower"] * 2 + ["newest"] * 6 + ["widest"] * 3)
+
+
+def test_merge_order_worked_by_hand():
+    # Counts with </w>: e s = s t = t </w> = 9 (newest 6 + widest 3), tie -> alphabetical (e, s).
+    # Then (es, t) 9 < tie with (t, </w>) 9 -> "es" < "t"; then (est, </w>) 9.
+    # Then l o = o w = 7 -> (l, o), (lo, w); then e w = n e = w est</w> = 6 -> (e, w) first,
+    # then (ew, est</w>) 6 before (n, ew) 6; then (n, ewest</w>) 6; then (low, </w>) 5.
+    rep = bpe.train(TOY, bpe.BPEConfig(n_merges=9))
+    assert rep.merges == [("e", "s"), ("es", "t"), ("est", "</w>"), ("l", "o"), ("lo", "w"),
+                          ("e", "w"), ("ew", "est</w>"), ("n", "ewest</w>"), ("low", "</w>")]
+    assert [s.count for s in rep.steps] == [9, 9, 9, 7, 7, 6, 6, 6, 5]
+    assert rep.initial_symbols == 5 * 4 + 2 * 6 + 6 * 7 + 3 * 7
+    assert rep.steps[-1].vocab_size == len(rep.alphabet) + 9
+    assert bpe.segment("newest lowest", rep.merges) == ["newest</w>", "low", "est</w>"]
+    work = bpe.encode_and_show_work("lowest", rep.merges)
+    assert work[0]["parts"] == ["l", "o", "w", "e", "s", "t", "</w>"]
+    assert work[-1]["parts"] == ["low", "est</w>"] and [w["step"] for w in work] == [0, 1, 2, 3, 4, 5]
+
+
+def _seed_002(corpus: str, num_merges: int) -> list[tuple[str, str]]:
+    """Seed 002's loop (recount every pair each step), ties broken alphabetically as ours."""
+    vocab = Counter(tuple(w) + ("</w>",) for w in corpus.split())
+    merges = []
+    for _ in range(num_merges):
+        pairs = Counter()
+        for symbols, count in vocab.items():
+            for i in range(len(symbols) - 1):
+                pairs[symbols[i], symbols[i + 1]] += count
+        if not pairs:
+            break
+        top = max(pairs.values())
+        best = min(p for p, c in pairs.items() if c == top)
+        merges.append(best)
+        vocab = Counter({bpe._merge_word(s, best): c for s, c in vocab.items()})
+    return merges
+
+
+def test_incremental_counts_equal_full_recount():
+    corpus = word2vec.bundled_text()[:20_000]
+    assert bpe.train(corpus, bpe.BPEConfig(n_merges=150)).merges == _seed_002(corpus, 150)
+
+
+def test_same_merges_as_tokenizers_library_until_a_tie():
+    corpus = word2vec.bundled_text()[:60_000]
+    ours = bpe.train(corpus, bpe.BPEConfig(n_merges=120, end_of_word=None))
+    lib = bpe.train_whitespace(corpus, 120)
+    counts = [s.count for s in ours.steps]
+    first_tie = next(i for i in range(len(counts) - 1) if counts[i] == counts[i + 1])
+    assert first_tie > 10
+    assert ours.merges[:first_tie] == lib[:first_tie]
+    assert len(set(ours.merges) & set(lib)) > 0.9 * len(lib)      # after ties: same pairs, other order
+
+
+def test_bytelevel_library_bpe_on_same_corpus():
+    sentence = "The government announced new measures."
+    lib = bpe.train_bytelevel(word2vec.bundled_text()[:50_000], 100, sentence)
+    assert lib.vocab_size <= 256 + 100 and len(lib.merges) == lib.vocab_size - 256
+    assert "".join(lib.segments).replace("Ġ", " ") == sentence
+
+
+def test_bad_corpora(monkeypatch):
+    with pytest.raises(InputError, match="empty"):
+        bpe.train("   \n ")
+    with pytest.raises(InputError, match="1–"):
+        bpe.train("abc abd", bpe.BPEConfig(n_merges=0))
+    monkeypatch.setenv("ATLAS_HOSTED", "1")
+    with pytest.raises(InputError, match="200,000"):
+        bpe.train("ab " * 70_000)
+    assert len(bpe.train("a b c", bpe.BPEConfig(n_merges=5)).steps) == 3   # pairs run out: stops early

@@ -1,0 +1,81 @@
+"""GloVe analogies and neighbours, messages for missing words, maps, word2vec training and caps,
+and the static-vs-contextual comparison on MiniLM."""
+import numpy as np
+import pytest
+
+from core import contextual, embeddings as E, word2vec as W
+from core.errors import InputError
+
+
+def test_king_minus_man_plus_woman_is_queen():
+    best, score = E.analogy(["king", "woman"], ["man"], k=3)[0]
+    assert best == "queen" and score == pytest.approx(0.852, abs=0.01)
+    assert E.analogy(["Paris", "germany"], ["france"], k=1)[0][0] == "berlin"   # case folded
+
+
+def test_nearest_neighbours():
+    near = E.nearest("king", 5)
+    assert len(near) == 5 and "queen" in [w for w, _ in near] and "king" not in [w for w, _ in near]
+    assert all(a >= b for (_, a), (_, b) in zip(near, near[1:]))
+
+
+def test_oov_message_names_the_word():
+    with pytest.raises(InputError, match="“qwzxv”") as err:
+        E.analogy(["king", "qwzxv"], ["man"])
+    assert "GloVe" in str(err.value)
+    with pytest.raises(InputError, match="“blorptastic”, “zzqy” are not"):
+        E.check_words(["blorptastic", "zzqy"])
+    with pytest.raises(InputError, match="No word"):
+        E.nearest("  ")
+
+
+def test_projection_shapes_and_caps():
+    words = E.parse_words("king, queen man woman, paris france berlin germany apple banana King")
+    assert len(words) == 10
+    for method, dims in [("pca", 2), ("pca", 3), ("tsne", 2)]:
+        p = E.project(words, method, dims)
+        assert p.coords.shape == (10, dims) and np.isfinite(p.coords).all()
+    assert 0 < sum(E.project(words, "pca").explained) <= 1
+    with pytest.raises(InputError, match="at least 3"):
+        E.project(["king", "queen"], "pca")
+    with pytest.raises(InputError, match="500"):
+        E.project(E.glove().index_to_key[:501], "pca")
+
+
+def test_word2vec_trains_and_reports_every_epoch():
+    sents = W.sentences_from_text(W.bundled_text())[:120]
+    seen = []
+    res = W.train(sents, W.W2VConfig(epochs=3, vector_size=20, min_count=2),
+                  on_epoch=lambda i, n, loss: seen.append((i, n)))
+    assert seen == [(1, 3), (2, 3), (3, 3)] and len(res.epoch_loss) == 3
+    assert all(x > 0 for x in res.epoch_loss) and res.vocab_size > 200
+    assert res.kv.vector_size == 20 and len(E.nearest("government", 5, res.kv)) == 5
+    with pytest.raises(InputError, match="trained model"):
+        E.nearest("qwzxv", 5, res.kv)
+
+
+def test_word2vec_caps_and_empty_text(monkeypatch):
+    with pytest.raises(InputError, match="empty"):
+        W.sentences_from_text("  ")
+    monkeypatch.setenv("ATLAS_HOSTED", "1")
+    with pytest.raises(InputError, match="Epochs 20 is outside 1–10 in hosted mode"):
+        W.check_config(W.W2VConfig(epochs=20))
+    with pytest.raises(InputError, match="200,000"):
+        W.sentences_from_text("word " * 50_000)
+
+
+def test_contextual_vectors_separate_the_senses():
+    sents = ["We sat on the grassy bank of the river.", "The river bank was muddy.",
+             "She asked the bank for a loan.", "I paid money into the bank."]
+    r = contextual.compare("Bank", sents, model_names=("minilm-l6",))
+    mv = r.models["minilm-l6"]
+    assert mv.vectors.shape == (7, 4, 384) and mv.cosine.shape == (7, 4, 4)
+    assert all(p == ["bank"] for p in mv.pieces)
+    assert np.allclose(r.static_cosine, 1.0) and r.static.shape == (50,)
+    last = mv.cosine[-1]
+    assert last[0, 1] > last[0, 2] and last[2, 3] > last[1, 3]            # river-river, money-money
+    assert mv.mean_offdiag()[0] > mv.mean_offdiag()[-1]                    # contexts pull apart
+    with pytest.raises(InputError, match="does not occur"):
+        contextual.check_inputs("bank", ["a bank", "no such word here"])
+    with pytest.raises(InputError, match="at least two"):
+        contextual.check_inputs("bank", ["a bank"])
