@@ -10,12 +10,11 @@ from pages.ui.nav import PageInfo
 
 def run_page(info: PageInfo, params: dict | None = None, timeout: float = 240) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    if info.url_path != "home":
+        at.switch_page(info.file)       # start on the page itself, as a deep link would
     for k, v in (params or {}).items():
         at.query_params[k] = v
     at.run()
-    if info.url_path != "home":
-        at.switch_page(info.file)
-        at.run()
     return at
 
 

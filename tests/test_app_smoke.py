@@ -12,6 +12,8 @@ def test_page_runs_with_defaults(info):
     assert problems(at) == []
     drawn = len(at.get("plotly_chart")) + len(at.get("arrow_data_frame")) + len(at.get("dataframe"))
     assert drawn > 0, f"{info.file} drew nothing"
+    charts = len(at.get("plotly_chart"))
+    assert len(at.caption) >= charts, f"{info.file}: {charts} charts but only {len(at.caption)} text summaries"
 
 
 def test_home_shows_paris():

@@ -26,10 +26,44 @@ def test_page_draws_in_chromium(app_url, chromium, info):
     path = "" if info.url_path == "home" else info.url_path
     page.goto(f"{app_url}/{path}", wait_until="domcontentloaded")
     wait_for_page(page)
+    assert keyboard_reaches_controls(page), f"{info.url_path}: Tab never reached a control in the page"
     shot = screenshot(page, f"page-{info.url_path}")
     assert shot.stat().st_size > 10_000
     assert page_text_problems(page) == []
     assert errors == [], errors
+    page.close()
+
+
+def keyboard_reaches_controls(page, presses: int = 80) -> bool:
+    """Keyboard only: Tab from the top must reach an input, slider, select or button in the page body."""
+    page.evaluate("() => { if (document.activeElement) document.activeElement.blur(); }")
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        hit = page.evaluate("""() => { const a = document.activeElement;
+            if (!a || !a.closest('[data-testid="stMain"]')) return false;
+            return ['INPUT','TEXTAREA','BUTTON','SELECT'].includes(a.tagName) || a.getAttribute('role') === 'slider' || a.getAttribute('role') === 'tab'
+                   || a.getAttribute('role') === 'combobox' || a.getAttribute('role') === 'tab'; }""")
+        if hit:
+            return True
+    return False
+
+
+def test_keyboard_only_changes_the_view(app_url, chromium):
+    """Tab to the layer slider, press ArrowRight: the view and the URL follow, no mouse."""
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(app_url, wait_until="domcontentloaded")
+    wait_for_page(page)
+    page.evaluate("() => { if (document.activeElement) document.activeElement.blur(); }")
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => (document.activeElement.getAttribute('aria-label') || '').startsWith('Layer')"):
+            break
+    else:
+        raise AssertionError("no slider reachable by keyboard")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => location.search.includes('layer=4')", timeout=60_000)
+    wait_for_page(page)
+    assert page_text_problems(page) == []
     page.close()
 
 

@@ -7,6 +7,7 @@ the view. Session state owns the value after the first run.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -78,11 +79,12 @@ def url_select(label: str, options: Sequence, key: str, default=None, *, radio: 
 
 def _number_parser(lo, hi, cast):
     def parse(raw: str):
-        v = cast(float(raw)) if cast is int else cast(raw)
-        if cast is int and float(raw) != int(float(raw)):
+        f = float(raw)
+        if not math.isfinite(f):
+            raise ValueError("not a finite number")
+        if cast is int and f != int(f):
             raise ValueError("not a whole number")
-        if v != v:
-            raise ValueError("not a number")
+        v = cast(f)
         if not lo <= v <= hi:
             raise ValueError(f"outside {lo}–{hi}")
         return v

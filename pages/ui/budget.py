@@ -1,0 +1,51 @@
+"""Hosted mode: expensive actions (training, long-sequence runs, flex compilation) are limited
+per session and run one at a time per server process; the rest wait briefly, then are refused
+with a message. Locally nothing is limited."""
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import streamlit as st
+
+from core import limits
+from core.errors import InputError
+
+# kind -> (runs per session, seconds to wait for a free slot, what to call it)
+KINDS = {
+    "training": (3, 20.0, "training runs"),
+    "long-sequence": (5, 20.0, "long-sequence forward passes"),
+    "compile": (2, 20.0, "flex-attention measurements"),
+}
+
+
+@st.cache_resource
+def _slots() -> dict[str, threading.BoundedSemaphore]:
+    """One slot per kind, shared by every session of this process."""
+    return {kind: threading.BoundedSemaphore(1) for kind in KINDS}
+
+
+def describe() -> str:
+    return "; ".join(f"{n} {label} per visitor" for n, _, label in KINDS.values())
+
+
+@contextlib.contextmanager
+def expensive(kind: str):
+    """Wrap one expensive action. Raises InputError (shown by ``guard``) when over budget."""
+    if not limits.hosted():
+        yield
+        return
+    per_session, wait, label = KINDS[kind]
+    used = st.session_state.setdefault("atlas-budget", {})
+    if used.get(kind, 0) >= per_session:
+        raise InputError(f"This hosted demo allows {per_session} {label} per visitor, and you have "
+                         f"used them. Run the Atlas locally (`make run`) for unlimited use.")
+    slot = _slots()[kind]
+    if not slot.acquire(timeout=wait):
+        raise InputError(f"Another visitor's {label[:-1]} is running; this demo runs one at a time. "
+                         f"Nothing was started — try again in a minute.")
+    try:
+        used[kind] = used.get(kind, 0) + 1
+        yield
+    finally:
+        slot.release()
