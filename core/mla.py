@@ -134,10 +134,12 @@ class KVAttention(nn.Module):
         cache["k"] = torch.cat([cache["k"], k], 1) if "k" in cache else k
         cache["v"] = torch.cat([cache["v"], v], 1) if "v" in cache else v
         g = c.n_heads // self.n_kv
-        k_all = cache["k"].repeat_interleave(g, 0)                                     # (head, k_pos, d)
-        v_all = cache["v"].repeat_interleave(g, 0)
-        p = _attend(q @ k_all.transpose(1, 2) * d ** -0.5, pos, k_all.shape[1])
-        return self.w_o((p @ v_all).transpose(0, 1).reshape(n, c.n_heads * d))
+        s = cache["k"].shape[1]
+        qg = q.view(self.n_kv, g, n, d)                                                # query heads grouped by KV head
+        scores = (qg @ cache["k"][:, None].transpose(2, 3)).view(c.n_heads, n, s)      # broadcast, no copy of K
+        p = _attend(scores * d ** -0.5, pos, s).view(self.n_kv, g, n, s)
+        o = (p @ cache["v"][:, None]).view(c.n_heads, n, d)                            # (head, q_pos, d)
+        return self.w_o(o.transpose(0, 1).reshape(n, c.n_heads * d))
 
 
 def build_stack(kind: str, cfg: MLAConfig, seed: int = 0, device=None, dtype=torch.float32) -> nn.ModuleList:
@@ -183,7 +185,9 @@ def decode(kind: str, cfg: MLAConfig, prompt_len: int = 128, new_tokens: int = 3
     """Prefill ``prompt_len`` random hidden states, then decode ``new_tokens`` one at a time.
 
     Inputs come from ``seed``, so every kind sees the same sequence. The layers are stacked
-    residually (x <- x + attn(x)); no MLP, norms or vocabulary: the cache is the point.
+    residually (x <- x + attn(x)); no MLP, norms or vocabulary: the cache is the point. Caches
+    grow by ``torch.cat`` each step, as Hugging Face's DynamicCache does, so the step time includes
+    that copy (proportional to the cache size).
     """
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")

@@ -19,12 +19,18 @@ LENGTHS = [256, 512, 1024, 2048, 4096, 8192, 16384, 32768]
 @st.cache_data(max_entries=16, show_spinner=False)
 def pattern_info(pattern: str, n: int, params_json: str):
     p = sparse.build(pattern, n, **json.loads(params_json))
-    return p.mask, p.params, p.notes, sparse.cost(p.mask)
+    grid, f = fx.downsample_mask(p.mask)
+    return grid, f, p.params, p.notes, sparse.cost(p.mask)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def measured(pattern: str, params_json: str, n: int) -> dict:
     return sparse_exec.as_rows([sparse_exec.measure_one(sparse.build(pattern, n, **json.loads(params_json)).mask)])[0]
+
+
+@st.cache_data(max_entries=16, show_spinner="Comparing with exact softmax…")
+def linear_errors(causal: bool, spread: float) -> list[dict]:
+    return linear_attention.approximation_error(512, 64, causal=causal, spread=spread)
 
 
 @st.cache_data(max_entries=4, show_spinner="Timing softmax and linear attention…")
@@ -60,19 +66,19 @@ with tab_pat, guard("the sparse pattern"):
             key = f"{pattern}_{name}"
             params[name] = (url_toggle(name, key, default) if isinstance(default, bool)
                             else url_number(name, key, 0, 1_000_000, default))
-    mask, used, notes, cost = pattern_info(pattern, n, json.dumps(params, sort_keys=True))
+    grid, f, used, notes, cost = pattern_info(pattern, n, json.dumps(params, sort_keys=True))
     for note in notes:
         st.info(note, icon=":material/straighten:")
-    fig, grid, f = fx.mask_figure(mask, title=f"{pattern} at {n:,} tokens")
-    show_figure(fig, f"sparse-mask-{pattern}-{n}", data=pd.DataFrame(grid),
+    show_figure(fx.grid_figure(grid, f, title=f"{pattern} at {n:,} tokens"), f"sparse-mask-{pattern}-{n}",
+                data=pd.DataFrame(grid),
                 summary=f"{pattern} keeps {cost['pairs_kept']:,} of {cost['pairs_dense']:,} pairs "
                         f"(density {cost['density']:.2%}); {cost['block_density']:.0%} of 128×128 tiles are "
                         f"non-empty{'' if f == 1 else f'; drawn as {f}×{f} tiles, the CSV holds the tile fractions drawn'}.")
     show_table(pd.DataFrame([
-        {"quantity": "pairs scored (per head)", "dense": cost["pairs_dense"], "sparse": cost["pairs_kept"]},
-        {"quantity": "FLOPs, QKᵀ and AV, 8 heads × d_head 64", "dense": cost["flops_dense"], "sparse": cost["flops_sparse"]},
-        {"quantity": "score memory, fp32, 8 heads (bytes)", "dense": cost["score_bytes_dense"], "sparse": cost["score_bytes_sparse"]},
-    ]), "sparse-cost", summary=f"Theory: ideal speed-up 1/density = {cost['ideal_speedup']:.1f}×; a 128×128 "
+        {"quantity": q, "dense": f"{cost[a]:,}", "sparse": f"{cost[b]:,}"} for q, a, b in [
+            ("pairs scored (per head)", "pairs_dense", "pairs_kept"),
+            ("FLOPs, QKᵀ and AV, 8 heads × d_head 64", "flops_dense", "flops_sparse"),
+            ("score memory, fp32, 8 heads (bytes)", "score_bytes_dense", "score_bytes_sparse")]]), "sparse-cost", summary=f"Theory: ideal speed-up 1/density = {cost['ideal_speedup']:.1f}×; a 128×128 "
                                f"block kernel computes every non-empty tile, so it can reach at most "
                                f"{1 / max(cost['block_density'], 1e-9):.1f}×.")
 
@@ -155,7 +161,7 @@ with tab_lin, guard("linearised attention"):
              "**Performer** random features (Choromanski et al. 2021) estimate the softmax kernel itself.")
     spread = url_slider("Query/key scale (sharper softmax →)", "spread", 0.1, 1.5, 0.5, step=0.1)
     causal = url_toggle("Causal (prefix sums)", "causal", False)
-    err = pd.DataFrame(linear_attention.approximation_error(512, 64, causal=causal, spread=spread))
+    err = pd.DataFrame(linear_errors(causal, spread))
     labels = [f"{r['feature map']} ({r['features']})" for _, r in err.iterrows()]
     show_figure(basic.bars(labels, err["weights relative error"], x_title="‖A − softmax‖ / ‖softmax‖"),
                 "linear-error", data=err, summary=f"At scale {spread}, Performer with 1,024 features errs by "

@@ -46,3 +46,17 @@ def test_bf16_cache_bytes():
     assert r.bytes_per_element == 2
     assert r.cache_bytes[-1] == (64 + 16) * 2 * 10 * 2
     assert r.ms_per_token > 0
+
+
+def test_gqa_layer_matches_sdpa_reference():
+    import torch.nn.functional as F
+    layer = mla.build_stack("GQA", CFG, seed=2, device=torch.device("cpu"))[0]
+    x, pos = torch.randn(12, 256), torch.arange(12)
+    out = layer(x, pos, {})
+    d, kv = CFG.d_v, CFG.n_heads // CFG.gqa_groups
+    q = mla.rope(layer.w_q(x).view(12, CFG.n_heads, d).transpose(0, 1), pos, CFG.rope_theta)
+    k = mla.rope(layer.w_k(x).view(12, kv, d).transpose(0, 1), pos, CFG.rope_theta)
+    v = layer.w_v(x).view(12, kv, d).transpose(0, 1)
+    ref = F.scaled_dot_product_attention(q, k.repeat_interleave(CFG.gqa_groups, 0),
+                                         v.repeat_interleave(CFG.gqa_groups, 0), is_causal=True)
+    assert torch.allclose(out, layer.w_o(ref.transpose(0, 1).reshape(12, -1)), atol=1e-5)

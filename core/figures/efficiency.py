@@ -26,6 +26,11 @@ def downsample_mask(mask: torch.Tensor, max_cells: int = 256) -> tuple[np.ndarra
 def mask_figure(mask: torch.Tensor, *, title: str = "", max_cells: int = 256) -> tuple[go.Figure, np.ndarray, int]:
     """The boolean mask as a heatmap (query rows, key columns); tiles show the fraction kept."""
     grid, f = downsample_mask(mask, max_cells)
+    return grid_figure(grid, f, title=title), grid, f
+
+
+def grid_figure(grid: np.ndarray, f: int, *, title: str = "") -> go.Figure:
+    """A mask already downsampled by ``downsample_mask`` (tile side ``f``)."""
     axis = np.arange(grid.shape[0]) * f
     fig = go.Figure(go.Heatmap(
         z=grid, x=axis, y=axis, colorscale=SEQUENTIAL, zmin=0, zmax=1,
@@ -33,7 +38,7 @@ def mask_figure(mask: torch.Tensor, *, title: str = "", max_cells: int = 256) ->
         hovertemplate="query %{y}<br>key %{x}<br>fraction kept %{z:.3f}<extra></extra>"))
     fig.update_yaxes(autorange="reversed", title="query position", scaleanchor="x")
     fig.update_xaxes(title="key position", side="top")
-    return base_layout(fig, title=title, height=560), grid, f
+    return base_layout(fig, title=title, height=560)
 
 
 def loglog(x: Sequence[float], series: dict[str, Sequence[float]], *, x_title: str, y_title: str,
