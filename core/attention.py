@@ -195,3 +195,33 @@ def corpus_text(name: str, n_tokens: int) -> str:
     n_special = len(tok("", add_special_tokens=True)["input_ids"])
     spans = enc["offset_mapping"][: max(1, n_tokens - n_special)]
     return corpus[: spans[-1][1]]
+
+
+@dataclass(frozen=True)
+class PaddedBatch:
+    """Sentences padded into one batch by the model's own tokenizer, and the masks that follow."""
+    tokens: list[list[str]]          # per sequence, padded to k_pos
+    attention_mask: torch.Tensor     # (batch, k_pos) 1 = real token, 0 = padding
+    causal: torch.Tensor             # (q_pos, k_pos) bool, subsequent_mask
+    padding: torch.Tensor            # (batch, q_pos, k_pos) bool, padding_mask per sequence
+    combined: torch.Tensor           # (batch, q_pos, k_pos) bool, causal AND padding
+
+
+def padded_batch(name: str, texts: list[str]) -> PaddedBatch:
+    lm = models.load(name)
+    for t in texts:
+        models.encode(lm, t)                                  # caps and empty-text checks
+    enc = lm.tokenizer(texts, padding=True, return_tensors="pt")
+    am = enc["attention_mask"]                                # (batch, k_pos)
+    causal = lm.spec.kind == "causal"
+    toks = [[lm.tokenizer.decode([i]) for i in row] for row in enc["input_ids"].tolist()]
+    return PaddedBatch(toks, am, subsequent_mask(am.shape[1]), torch.stack([padding_mask(m) for m in am]),
+                       torch.stack([combined_mask(m, causal) for m in am]))
+
+
+def above_diagonal(weights: torch.Tensor) -> dict:
+    """How much attention goes to future keys (k_pos > q_pos): exactly 0 under a causal mask."""
+    upper = torch.triu(weights, diagonal=1)
+    n_cells = weights.shape[0] * (weights.shape[0] - 1) // 2
+    return {"max": float(upper.max()) if n_cells else 0.0, "nonzero": int((upper != 0).sum()),
+            "cells": n_cells, "mass_per_row": float(upper.sum() / weights.shape[0])}

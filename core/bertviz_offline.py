@@ -123,7 +123,8 @@ def embed(result: models.RunResult, view: str = "head", layer: int = 0) -> Embed
     full = [attn[layers.index(i)] if i in layers else torch.zeros(1, 1, 1, 1) for i in range(result.n_layers)]
     tokens = [_label(t) for t in result.tokens]
     fn = {"head": head_view, "model": model_view}[view]
-    raw = fn(full, tokens, include_layers=layers, html_action="return").data
+    kw = {"layer": layer} if view == "head" and layer in layers else {}
+    raw = fn(full, tokens, include_layers=layers, html_action="return", **kw).data
     return Embed(offline(raw), view, layers, result.n_tokens)
 
 

@@ -124,10 +124,11 @@ st.caption("Mixes every layer's head-averaged attention with the residual path (
 with guard("the rollout"):
     roll = rollout(name, text)
     top = int(roll[query].argmax())
-    show_figure(figs.row_bars(roll[query], toks, query), "attention-rollout",
+    show_figure(figs.head_heatmap(roll, toks, log=True, title="rollout (log colour)"), "attention-rollout",
                 data=pd.DataFrame({"key": range(n), "token": toks, "rollout": roll[query]}),
-                summary=f"After {res.n_layers} layers, position {query} “{toks[query]}” traces "
-                        f"{roll[query, top]:.0%} of its input back to token {top} “{toks[top]}”.")
+                summary=f"After {res.n_layers} layers, position {query} “{toks[query]}” traces {roll[query, top]:.0%} "
+                        f"of its input to token {top} “{toks[top]}”. Where most heads park attention on the first "
+                        "token (an attention sink), rollout piles up there too: a known limit of the method.")
 
 st.header("bertviz, offline")
 view = url_select("bertviz view", ["off", "head", "model"], "bertviz", "off", radio=True,

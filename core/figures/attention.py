@@ -62,7 +62,7 @@ def png_uri(z: np.ndarray, zmin: float, zmax: float, blank: np.ndarray | None = 
     idx = np.clip((z - zmin) / max(zmax - zmin, 1e-12) * 255, 0, 255).astype(np.uint8)
     rgb = _LUT[idx]
     if blank is not None:
-        rgb[blank] = 235
+        rgb[blank] = 240
     buf = io.BytesIO()
     Image.fromarray(rgb).save(buf, format="PNG", optimize=True)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
@@ -142,8 +142,8 @@ def thumbnails(thumbs: np.ndarray, table, stat: str = "sink_mass") -> go.Figure:
         for h in range(n_heads):
             t = thumbs[l, h]
             tile[l * (r + gap):l * (r + gap) + r, h * (c + gap):h * (c + gap) + c] = t / max(t.max(), 1e-12)
-    img = np.where(np.isnan(tile), 1.0, tile)
-    fig = go.Figure(go.Image(source=png_uri(img, 0, 1), x0=-0.5 + 0.5 / (c + gap), dx=1 / (c + gap),
+    img = np.where(np.isnan(tile), 0.0, tile)
+    fig = go.Figure(go.Image(source=png_uri(img, 0, 1, np.isnan(tile)), x0=-0.5 + 0.5 / (c + gap), dx=1 / (c + gap),
                              y0=-0.5 + 0.5 / (r + gap), dy=1 / (r + gap), hoverinfo="skip"))
     grid = table.pivot(index="layer", columns="head", values=stat).to_numpy()
     piv = {k: table.pivot(index="layer", columns="head", values=k).to_numpy()
@@ -171,25 +171,27 @@ def stat_grid(table, stat: str, title: str) -> go.Figure:
 
 # --------------------------------------------------------------------------- masks
 
-def panels(mats: dict[str, np.ndarray], tokens: list[str], *, kind: str = "weight",
-           zrange: tuple[float, float] | None = None, height: int = 420) -> go.Figure:
-    """Matrices side by side with shared token axes. NaN cells (masked: -inf) are left blank and
-    marked '−∞'; boolean masks are drawn as allowed (1) / blocked (0)."""
+def panels(mats: dict[str, np.ndarray], tokens, *, kind: str = "weight",
+           zrange: tuple[float, float] | None = None, height: int = 440) -> go.Figure:
+    """Matrices side by side. ``tokens``: one list for all, or a dict of lists per matrix. NaN or -inf
+    cells (masked) are left blank and marked '−∞'; a boolean mask is drawn as allowed 1 / blocked 0."""
     fig = make_subplots(rows=1, cols=len(mats), subplot_titles=[html.escape(t) for t in mats],
-                        horizontal_spacing=0.06)
-    tl = labels(tokens)
+                        horizontal_spacing=0.09)
     for i, (name, m) in enumerate(mats.items(), start=1):
+        tl = labels(tokens[name] if isinstance(tokens, dict) else tokens)
         z = m.astype(float)
         masked = ~np.isfinite(z)
-        zr = zrange or (float(np.nanmin(np.where(masked, np.nan, z))), float(np.nanmax(np.where(masked, np.nan, z))))
-        fig.add_trace(go.Heatmap(z=np.where(masked, np.nan, z), x=tl, y=tl, zmin=zr[0], zmax=zr[1],
-                                 colorscale=SEQUENTIAL, showscale=i == len(mats),
-                                 text=np.where(masked, "−∞", np.round(z, 3).astype(str)), texttemplate="%{text}"
-                                 if len(tokens) <= 12 else None,
+        shown = np.where(masked, np.nan, z)
+        zr = zrange or (float(np.nanmin(shown)), float(np.nanmax(shown)))
+        cell = z.astype(int).astype(str) if m.dtype == bool else np.round(z, 2).astype(str)
+        fig.add_trace(go.Heatmap(z=shown, x=tl, y=tl, zmin=zr[0], zmax=zr[1], colorscale=SEQUENTIAL,
+                                 showscale=i == len(mats), text=np.where(masked, "−∞", cell),
+                                 texttemplate="%{text}" if len(tl) <= 12 else None,
                                  hovertemplate=f"query %{{y}}<br>key %{{x}}<br>{kind} %{{text}}<extra></extra>",
                                  colorbar={"title": kind, "thickness": 12}), row=1, col=i)
         fig.update_xaxes(type="category", tickangle=-45, row=1, col=i)
-        fig.update_yaxes(type="category", autorange="reversed", showticklabels=i == 1, row=1, col=i)
+        fig.update_yaxes(type="category", autorange="reversed", row=1, col=i)
+    fig.update_annotations(font_size=13)
     return base_layout(fig, height=height)
 
 
