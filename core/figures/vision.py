@@ -1,0 +1,189 @@
+"""Figure builders for the ViT patches and CLIP pages: data in, plotly Figure out.
+
+Images arrive as float (height, width, 3) in [0, 1] - the pixels the model saw after its own
+resize/crop. Grids are (grid, grid) with patch 0 top-left, row by row.
+"""
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from PIL import Image
+from plotly.subplots import make_subplots
+
+from core.figures import basic
+from core.figures.theme import DIVERGING, OKABE_ITO, SEQUENTIAL, base_layout
+
+
+def _u8(pixels: np.ndarray) -> np.ndarray:
+    return (np.clip(pixels, 0, 1) * 255).round().astype(np.uint8)
+
+
+def _data_uri(pixels: np.ndarray) -> str:
+    buf = io.BytesIO()
+    Image.fromarray(_u8(pixels)).save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def _image_axes(fig: go.Figure, size: int, row=None, col=None) -> None:
+    kw = {"row": row, "col": col} if row else {}
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, range=[-0.5, size - 0.5], **kw)
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, range=[size - 0.5, -0.5],
+                     scaleanchor="x" if not row else None, **kw)
+
+
+def image_with_grid(pixels: np.ndarray, patch_size: int, *, title: str = "") -> go.Figure:
+    """The model's input with its patch grid drawn on; hover names the patch."""
+    s = pixels.shape[0]
+    g = s // patch_size
+    fig = go.Figure(go.Image(z=_u8(pixels), hovertemplate="x %{x}, y %{y}<extra></extra>"))
+    for i in range(1, g):
+        c = i * patch_size - 0.5
+        fig.add_shape(type="line", x0=c, x1=c, y0=-0.5, y1=s - 0.5, line={"color": "white", "width": 1})
+        fig.add_shape(type="line", y0=c, y1=c, x0=-0.5, x1=s - 0.5, line={"color": "white", "width": 1})
+    # an invisible heatmap gives every patch a hover label
+    idx = np.arange(g * g).reshape(g, g)
+    fig.add_trace(go.Heatmap(z=idx, x0=(patch_size - 1) / 2, dx=patch_size, y0=(patch_size - 1) / 2,
+                             dy=patch_size, opacity=0, showscale=False,
+                             hovertemplate="patch %{z}<extra></extra>"))
+    _image_axes(fig, s)
+    return base_layout(fig, title=title, height=420)
+
+
+def patch_strip(patches: np.ndarray, patch_size: int, *, limit: int = 256) -> go.Figure:
+    """The token sequence as the transformer reads it: [CLS] then patch 0, 1, 2 ... in a row.
+
+    ``patches`` is (n, p*p*3) in [0, 1]. Beyond ``limit`` patches the strip stops (the title says so).
+    """
+    n = len(patches)
+    shown = min(n, limit)
+    p, gap = patch_size, max(1, patch_size // 8)
+    strip = np.ones((p, (shown + 1) * (p + gap), 3))
+    strip[:, :p] = np.array([0.0, 0.45, 0.7])                      # CLS cell, Okabe-Ito blue
+    for i in range(shown):
+        x0 = (i + 1) * (p + gap)
+        strip[:, x0:x0 + p] = patches[i].reshape(p, p, 3)
+    fig = go.Figure(go.Image(z=_u8(strip), hoverinfo="skip"))
+    fig.add_annotation(x=p / 2, y=p / 2, text="CLS", showarrow=False, font={"color": "white", "size": 10})
+    centres = [(i + 1) * (p + gap) + p / 2 for i in range(shown)]
+    fig.add_trace(go.Scatter(x=centres, y=[p / 2] * shown, mode="markers", marker={"opacity": 0},
+                             hovertemplate="token %{customdata} = patch %{text}<extra></extra>",
+                             text=list(range(shown)), customdata=list(range(1, shown + 1)),
+                             showlegend=False))
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed")
+    more = f" (first {shown} of {n} patches)" if shown < n else ""
+    return base_layout(fig, title=f"Sequence: 1 CLS + {n} patch tokens{more}", height=170)
+
+
+def patch_scatter(coords: np.ndarray, patches: np.ndarray, patch_size: int, grid: int, *,
+                  explained: Sequence[float] = (), thumbnails: bool = True) -> go.Figure:
+    """Patch embeddings projected to 2D; each point drawn as its patch (hover: row, column)."""
+    n = len(coords)
+    means = patches.reshape(n, -1, 3).mean(1)
+    colours = [f"rgb({int(r * 255)},{int(g * 255)},{int(b * 255)})" for r, g, b in means]
+    rows, cols = np.divmod(np.arange(n), grid)
+    fig = go.Figure(go.Scatter(
+        x=coords[:, 0], y=coords[:, 1], mode="markers",
+        marker={"size": 12, "color": colours, "line": {"width": 1, "color": "#333"}},
+        customdata=np.stack([np.arange(n), rows, cols], 1),
+        hovertemplate="patch %{customdata[0]} (row %{customdata[1]}, col %{customdata[2]})<extra></extra>"))
+    if thumbnails:
+        span = float(np.ptp(coords, axis=0).max() or 1.0) / max(8.0, np.sqrt(n) * 1.6)
+        for i in range(n):
+            fig.add_layout_image(source=_data_uri(patches[i].reshape(patch_size, patch_size, 3)),
+                                 x=coords[i, 0], y=coords[i, 1], xref="x", yref="y", sizex=span, sizey=span,
+                                 xanchor="center", yanchor="middle", layer="above")
+    ev = [f"{v:.0%}" for v in explained] + ["?", "?"]
+    fig.update_xaxes(title=f"PC1 ({ev[0]} of variance)")
+    fig.update_yaxes(title=f"PC2 ({ev[1]})")
+    return base_layout(fig, title="Patch embeddings (before positions), PCA", height=480)
+
+
+def position_mosaic(sim: np.ndarray, grid: int) -> go.Figure:
+    """Tile (r, c) shows how patch (r, c)'s position embedding matches every other position."""
+    step = grid + 1
+    z = np.full((grid * step - 1, grid * step - 1), np.nan)
+    for i in range(grid * grid):
+        r, c = divmod(i, grid)
+        z[r * step:r * step + grid, c * step:c * step + grid] = sim[i].reshape(grid, grid)
+    fig = go.Figure(go.Heatmap(z=z, colorscale=SEQUENTIAL, zmin=-1, zmax=1, hoverongaps=False,
+                               colorbar={"title": "cosine"},
+                               hovertemplate="cosine %{z:.2f}<extra></extra>"))
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed",
+                     scaleanchor="x")
+    return base_layout(fig, title="Position-embedding similarity: tile (row, col) = that position vs all",
+                       height=520)
+
+
+def overlay(pixels: np.ndarray, heat: np.ndarray, *, title: str = "", opacity: float = 0.55,
+            colorscale=SEQUENTIAL, zmin=None, zmax=None, label: str = "weight") -> go.Figure:
+    """A (grid, grid) map laid over the image at the patch positions."""
+    s, g = pixels.shape[0], heat.shape[0]
+    p = s / g
+    fig = go.Figure(go.Image(z=_u8(pixels), hoverinfo="skip"))
+    fig.add_trace(go.Heatmap(z=heat, x0=(p - 1) / 2, dx=p, y0=(p - 1) / 2, dy=p, opacity=opacity,
+                             colorscale=colorscale, zmin=zmin, zmax=zmax, colorbar={"title": label},
+                             hovertemplate=f"row %{{y:.0f}}px col %{{x:.0f}}px<br>{label} %{{z:.3g}}<extra></extra>"))
+    _image_axes(fig, s)
+    return base_layout(fig, title=title, height=420)
+
+
+def head_grid(maps: np.ndarray, *, title: str = "", max_heads: int = 12) -> go.Figure:
+    """Small multiples of CLS-to-patch attention: (layer, head, grid, grid) -> rows = layers."""
+    n_layer, n_head = maps.shape[:2]
+    n_head = min(n_head, max_heads)
+    fig = make_subplots(rows=n_layer, cols=n_head, horizontal_spacing=0.01, vertical_spacing=0.02,
+                        row_titles=[f"L{i}" for i in range(n_layer)],
+                        column_titles=[f"H{j}" for j in range(n_head)])
+    for i in range(n_layer):
+        for j in range(n_head):
+            fig.add_trace(go.Heatmap(z=maps[i, j], colorscale=SEQUENTIAL, showscale=False,
+                                     hovertemplate=f"layer {i} head {j}<br>weight %{{z:.3f}}<extra></extra>"),
+                          row=i + 1, col=j + 1)
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False, autorange="reversed")
+    return base_layout(fig, title=title, height=max(260, 90 * n_layer + 80))
+
+
+def similarity_matrix(sim: np.ndarray, images: Sequence[str], texts: Sequence[str], *,
+                      title: str = "") -> go.Figure:
+    """N images x M texts cosine similarity; the best text of each image is outlined."""
+    fig = basic.heatmap(sim, x=texts, y=images, x_title="text", y_title="image", hover="cosine",
+                        colorscale=SEQUENTIAL, title=title, height=max(300, 60 * len(images) + 200))
+    for i, j in enumerate(np.asarray(sim).argmax(1)):
+        fig.add_shape(type="rect", x0=j - 0.5, x1=j + 0.5, y0=i - 0.5, y1=i + 0.5, xref="x", yref="y",
+                      line={"color": OKABE_ITO[3], "width": 3})
+    fig.update_traces(texttemplate="%{z:.2f}")
+    return fig
+
+
+def joint_scatter(coords: np.ndarray, n_images: int, labels: Sequence[str], *,
+                  explained: Sequence[float] = ()) -> go.Figure:
+    """Images and texts in one 2D PCA space: two marker kinds, labels on hover and on points."""
+    fig = go.Figure()
+    for name, sl, sym, col in (("image", slice(0, n_images), "square", OKABE_ITO[0]),
+                               ("text", slice(n_images, None), "circle", OKABE_ITO[1])):
+        fig.add_trace(go.Scatter(x=coords[sl, 0], y=coords[sl, 1], mode="markers+text", name=name,
+                                 text=[t[:28] for t in labels[sl]], textposition="top center",
+                                 marker={"symbol": sym, "size": 13, "color": col},
+                                 customdata=list(labels[sl]),
+                                 hovertemplate=f"{name}: %{{customdata}}<extra></extra>"))
+    ev = [f"{v:.0%}" for v in explained] + ["?", "?"]
+    fig.update_xaxes(title=f"PC1 ({ev[0]})")
+    fig.update_yaxes(title=f"PC2 ({ev[1]})")
+    return base_layout(fig, title="Images and texts in one embedding space (PCA)", height=460)
+
+
+def training_curve(history: Sequence[dict]) -> go.Figure:
+    steps = [h["step"] for h in history]
+    return basic.lines(steps, {"loss": [h["loss"] for h in history]}, x_title="step",
+                       y_title="contrastive loss", title="Training loss")
+
+
+__all__ = ["image_with_grid", "patch_strip", "patch_scatter", "position_mosaic", "overlay", "head_grid",
+           "similarity_matrix", "joint_scatter", "training_curve", "DIVERGING"]
