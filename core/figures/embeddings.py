@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from core.figures import basic
 from core.figures.theme import DIVERGING, OKABE_ITO, SEQUENTIAL, base_layout
@@ -32,11 +33,16 @@ def word_map(words: Sequence[str], coords: np.ndarray, *, highlight: Sequence[st
     return base_layout(fig, height=560)
 
 
-def cosine_matrix(cos: np.ndarray, labels: Sequence[str], title: str) -> go.Figure:
-    """Sentence x sentence cosine similarity on a fixed −1…1 scale, so layers compare."""
-    short = [s if len(s) <= 28 else s[:27] + "…" for s in labels]
-    return basic.heatmap(cos, x=short, y=short, title=title, colorscale=DIVERGING, zmin=-1, zmax=1,
-                         hover="cosine", height=360)
+def cosine_matrices(mats: dict[str, np.ndarray], labels: Sequence[str]) -> go.Figure:
+    """Sentence x sentence cosine similarity, one panel per source, on one fixed −1…1 scale."""
+    fig = make_subplots(rows=1, cols=len(mats), subplot_titles=list(mats), horizontal_spacing=0.06)
+    for i, m in enumerate(mats.values(), 1):
+        fig.add_trace(go.Heatmap(z=m, x=list(labels), y=list(labels), colorscale=DIVERGING, zmin=-1, zmax=1,
+                                 showscale=i == len(mats), colorbar={"title": "cosine"},
+                                 text=[[f"{v:.2f}" for v in row] for row in m], texttemplate="%{text}",
+                                 hovertemplate="%{y} vs %{x}: %{z:.3f}<extra></extra>"), row=1, col=i)
+        fig.update_yaxes(autorange="reversed", row=1, col=i)
+    return base_layout(fig, height=380)
 
 
 def context_spread(depth: dict[str, np.ndarray], values: dict[str, np.ndarray]) -> go.Figure:
