@@ -162,6 +162,37 @@ def _bigbird(n: int, p: dict, notes: list[str]) -> torch.Tensor:
     return blocks[idx][:, idx]                                  # (q_pos, k_pos)
 
 
+def mask_mod(pattern: Pattern):
+    """The same mask as a closed-form flex_attention ``mask_mod(b, h, q_idx, kv_idx)``, or None
+    (random, BigBird: those read the tensor). Evaluating it on the full index grid reproduces
+    ``pattern.mask`` exactly (tested); kernels that use it skip a (q_pos, k_pos) tensor lookup."""
+    p, name = pattern.params, pattern.name
+    causal = bool(p.get("causal"))
+
+    def finish(keep, q, k):
+        return keep & (k <= q) if causal else keep
+
+    if name in ("longformer", "window"):
+        half, g = p["window"] // 2, p.get("global_tokens", 0)
+        return lambda b, h, q, k: finish(((q - k).abs() <= half) | (q < g) | (k < g), q, k)
+    if name == "dilated":
+        d, reach = p["dilation"], (p["window"] // 2) * p["dilation"]
+        return lambda b, h, q, k: finish(((q - k).abs() <= reach) & ((q - k) % d == 0), q, k)
+    if name == "global":
+        g = p["global_tokens"]
+        return lambda b, h, q, k: finish((q < g) | (k < g) | (q == k), q, k)
+    if name == "block_local":
+        blk = p["block"]
+        return lambda b, h, q, k: finish((q // blk) == (k // blk), q, k)
+    if name == "strided":
+        st = p["stride"]
+        return lambda b, h, q, k: finish(((q - k) < st) | ((q - k) % st == 0), q, k)
+    if name == "fixed":
+        st, c = p["stride"], p["c"]
+        return lambda b, h, q, k: finish(((q // st) == (k // st)) | ((k % st) >= st - c), q, k)
+    return None
+
+
 # The one size knob per pattern, for short texts (the real-model view): other params scale with it.
 SIZE_PARAM = {"longformer": "window", "window": "window", "dilated": "window", "bigbird": "block",
               "block_local": "block", "strided": "stride", "fixed": "stride", "random": "n_random",

@@ -95,22 +95,24 @@ def _compiled_flex() -> tuple[Callable, bool]:
         return flex_attention, False
 
 
-def block_mask_for(mask: torch.Tensor, device: torch.device):
-    """flex's BlockMask for a (q_pos, k_pos) bool tensor: the mask_mod reads the tensor itself."""
+def block_mask_for(mask: torch.Tensor, device: torch.device, mod: Callable | None = None):
+    """flex's BlockMask for a (q_pos, k_pos) bool tensor. ``mod``: the same mask in closed form
+    (``core.sparse.mask_mod``); without it the mask_mod reads the tensor itself."""
     from torch.nn.attention.flex_attention import create_block_mask
     m = mask.to(device)
     n_q, n_k = m.shape
 
-    def mask_mod(b, h, q_idx, kv_idx):
+    def lookup(b, h, q_idx, kv_idx):
         return m[q_idx, kv_idx]
 
-    return create_block_mask(mask_mod, None, None, n_q, n_k, device=str(device))
+    return create_block_mask(mod or lookup, None, None, n_q, n_k, device=str(device))
 
 
-def run_flex(q, k, v, mask: torch.Tensor, compiled: bool = True) -> tuple[torch.Tensor, bool]:
+def run_flex(q, k, v, mask: torch.Tensor, compiled: bool = True,
+             mod: Callable | None = None) -> tuple[torch.Tensor, bool]:
     """(batch, head, q_pos, d_head) each -> flex output, and whether it ran compiled."""
     from torch.nn.attention.flex_attention import flex_attention
-    bm = block_mask_for(mask, q.device)
+    bm = block_mask_for(mask, q.device, mod)
     fn, ok = _compiled_flex() if compiled else (flex_attention, False)
     if ok:
         try:
@@ -159,18 +161,19 @@ def _median_ms(fn: Callable[[], object], device: torch.device, repeat: int) -> f
 
 @torch.inference_mode()
 def measure_one(mask: torch.Tensor, *, repeat: int = 3, seed: int = 0, compiled: bool = True,
-                device: torch.device | None = None) -> Measurement:
-    """Time and peak memory of flex vs dense SDPA on random q, k, v under ``mask``."""
+                device: torch.device | None = None, mod: Callable | None = None) -> Measurement:
+    """Time and peak memory of flex vs dense SDPA on random q, k, v under ``mask`` (``mod``: the
+    same mask in closed form, see ``core.sparse.mask_mod``)."""
     device = device or get_device()
     n = mask.shape[0]
     check_lengths([n], device)
     gen = torch.Generator().manual_seed(seed)
     q, k, v = (torch.randn(1, HEADS, n, D_HEAD, generator=gen).to(device) for _ in range(3))
     m = mask.to(device)
-    out_flex, ok = run_flex(q, k, v, m, compiled)         # warm-up (compiles on a new length)
+    out_flex, ok = run_flex(q, k, v, m, compiled, mod)    # warm-up (compiles on a new length)
     out_dense = run_dense(q, k, v, m)
     diff = float((out_flex - out_dense).abs().max())
-    bm = block_mask_for(m, device)
+    bm = block_mask_for(m, device, mod)
     fn = _compiled_flex()[0] if ok else None
     from torch.nn.attention.flex_attention import flex_attention
     flex_call = (lambda: fn(q, k, v, block_mask=bm)) if ok else (lambda: flex_attention(q, k, v, block_mask=bm))
@@ -188,7 +191,8 @@ def measure(pattern: str, params: dict, lengths: list[int], *, repeat: int = 3,
     check_lengths(lengths)
     out = []
     for i, n in enumerate(lengths):
-        out.append(measure_one(sparse.build(pattern, n, **params).mask, repeat=repeat))
+        p = sparse.build(pattern, n, **params)
+        out.append(measure_one(p.mask, repeat=repeat, mod=sparse.mask_mod(p)))
         if progress:
             progress(i + 1, len(lengths))
     return out

@@ -25,7 +25,7 @@ def pattern_info(pattern: str, n: int, params_json: str):
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def measured(pattern: str, params_json: str, n: int) -> dict:
-    return sparse_exec.as_rows([sparse_exec.measure_one(sparse.build(pattern, n, **json.loads(params_json)).mask)])[0]
+    return sparse_exec.as_rows(sparse_exec.measure(pattern, json.loads(params_json), [n]))[0]
 
 
 @st.cache_data(max_entries=16, show_spinner="Comparing with exact softmax…")
