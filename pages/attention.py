@@ -2,7 +2,6 @@
 import numpy as np
 import pandas as pd
 import streamlit as st
-import streamlit.components.v1 as components
 
 from core import attention, attention_stats, bertviz_offline, limits
 from core.figures import attention as figs
@@ -45,11 +44,12 @@ with c1:
 with c2:
     source = url_select("Input", list(SOURCES), "input", help="The Lee corpus (gensim's lee_background.cor, "
                         "Australian news) gives long real text; the first whole tokens are used.")
-text = (url_text("Text", "text", DEFAULT_TEXT, area=True,
+text = (url_text("Text", "attn_text", DEFAULT_TEXT, area=True,
                  help=f"Up to {limits.current().max_text_chars:,} characters and "
                       f"{limits.current().max_tokens:,} tokens.")
         if SOURCES[source] is None else attention.corpus_text(name, SOURCES[source]))
 
+res = None
 with guard("the attention maps"):
     n = attention.check_context(name, text)
     cfg = load_model(name).config
@@ -63,9 +63,9 @@ with guard("the attention maps"):
     shp = attention.head_shape(cfg)
     c1, c2, c3, c4 = st.columns(4)
     with c1:
-        layer = url_slider("Layer", "layer", 0, res.n_layers - 1, min(3, res.n_layers - 1))
+        layer = url_slider("Layer", "attn_layer", 0, res.n_layers - 1, min(3, res.n_layers - 1))
     with c2:
-        head = url_slider("Head", "head", 0, shp["n_heads"] - 1, 0)
+        head = url_slider("Head", "attn_head", 0, shp["n_heads"] - 1, 0)
     with c3:
         query = url_slider("Query token", "query", 0, n - 1, n - 1)
     with c4:
@@ -99,6 +99,8 @@ with guard("the attention maps"):
                 summary=f"Query {query} “{toks[query]}” sends {w[query, top]:.0%} of its attention to "
                         f"key {top} “{toks[top]}”; the orange bar (if shown) is the previous token.")
 
+if res is None:           # the input was refused above, with its message
+    st.stop()
 st.header("All heads at a glance")
 with guard("the all-heads overview"):
     bar = st.progress(0.0, text="Per-head statistics…")
@@ -136,7 +138,7 @@ view = url_select("bertviz view", ["off", "head", "model"], "bertviz", "off", ra
 if view != "off":
     with guard("the bertviz view"):
         emb = bertviz_embed(name, text, view, layer)
-        components.html(emb.html, height=900 if view == "model" else min(1200, 22 * n + 160), scrolling=True)
+        st.iframe(emb.html, height=900 if view == "model" else min(1200, 24 * n + 120))
         st.caption(f"{emb.n_bytes / 1e6:.1f} MB of HTML for layers {emb.layers[0]}–{emb.layers[-1]} "
                    f"(weights rounded to 3 decimals). Capped at {limits.current().bertviz_max_tokens} tokens: "
                    "bertviz sends every weight as text and draws each as an SVG line.")

@@ -24,7 +24,7 @@ st.title("Causal masks & generation")
 st.write("A decoder such as **SmolLM2-135M** may only look left: a mask sets every score for a future "
          "key to −∞ before the softmax, so its weight is exactly 0. That is what lets one forward pass "
          "train on every position at once, and what generation repeats one token at a time.")
-text = url_text("Sentence", "text", "The cat sat on the mat", help="Short is best: every cell is drawn.")
+text = url_text("Sentence", "sentence", "The cat sat on the mat", help="Short is best: every cell is drawn.")
 short = url_text("A shorter sentence, padded into the same batch", "short", "A cat sat")
 
 with guard("the masks"):
@@ -48,9 +48,9 @@ with guard("one head through the mask"):
     st.header("2 · The same scores, before and after the mask")
     c1, c2 = st.columns(2)
     with c1:
-        layer = url_slider("Layer", "layer", 0, res.n_layers - 1, 3)
+        layer = url_slider("Layer", "mask_layer", 0, res.n_layers - 1, 3)
     with c2:
-        head = url_slider("Head", "head", 0, cfg.num_attention_heads - 1, 0)
+        head = url_slider("Head", "mask_head", 0, cfg.num_attention_heads - 1, 0)
     mh = attention.masked_head(res, layer, head)
     mats = {"scores q·kᵀ/√d": mh.scores.numpy(), "masked: −∞ above diagonal": mh.masked.numpy(),
             "softmax: weights": mh.weights.numpy()}
@@ -71,7 +71,8 @@ with guard("one head through the mask"):
             f"SmolLM2 (causal) L{layer} H{head}": (wc, res.tokens, uc)}
     show_figure(figs.panels({k: v[0].numpy() for k, v in pair.items()}, {k: v[1] for k, v in pair.items()},
                             zrange=(0, 1)), "causal-bidirectional-vs-causal",
-                data=pd.concat([pd.DataFrame(v[0].numpy(), columns=v[1]).assign(model=k) for k, v in pair.items()]),
+                data=pd.concat([pd.DataFrame(v[0].numpy(), columns=figs.labels(v[1])).assign(model=k)
+                               for k, v in pair.items()]),
                 summary=" · ".join(f"{k}: {u['nonzero']} of {u['cells']} cells above the diagonal non-zero, "
                                    f"max {u['max']:.3g}" for k, (_, _, u) in pair.items()))
     st.success(f"SmolLM2's upper triangle is exactly zero (max {uc['max']!r}, {uc['nonzero']} non-zero cells); "
