@@ -103,7 +103,8 @@ def chinchilla(fit: str) -> None:
     show_table(table, "scaling-frontier-table",
                summary=f"Closed-form frontier under {f.label}: tokens/param goes from {d[0] / n[0]:.1f} at 1e18 "
                        f"to {d[-1] / n[-1]:.1f} at 1e26 FLOPs.")
-    ex = pd.DataFrame([{"approach": e.label, "a": e.a, "b": e.b, "a 80% CI": e.ci_a, "b 80% CI": e.ci_b,
+    ex = pd.DataFrame([{"approach": e.label, "short": e.label.split(" (")[0].replace("Hoffmann ", "")
+                        .replace(" of Approach 3", ""), "a": e.a, "b": e.b, "a 80% CI": e.ci_a, "b 80% CI": e.ci_b,
                         "source": e.source} for e in scaling.EXPONENTS])
     show_figure(figs.exponents_figure(ex, source="Hoffmann et al. 2022 Table 2; Kaplan et al. 2020; "
                                                  "Besiroglu et al. 2024 (derived)"),
@@ -136,11 +137,12 @@ def budget(fit: str) -> None:
             C = scaling.cluster_flops(peak * 1e12, count, days, mfu)
     plan = scaling.plan_budget(C, fit, peak_flops=peak * 1e12, mfu=mfu, price_per_gpu_hour=price)
     m = st.columns(5)
-    m[0].metric("Compute", f"{plan.flops:.2e} FLOPs")
+    m[0].metric("Compute (FLOPs)", f"{plan.flops:.2e}")
     m[1].metric("Optimal N", fmt_count(plan.N_opt))
-    m[2].metric("Optimal D", f"{fmt_count(plan.D_opt)} tokens")
+    m[2].metric("Optimal D (tokens)", fmt_count(plan.D_opt))
     m[3].metric("Predicted loss", f"{plan.loss:.3f}")
-    m[4].metric("Cost", f"${plan.cost:,.0f}", help=f"{plan.gpu_hours:,.0f} GPU-hours × ${price}/h")
+    m[4].metric("Cost (USD)", f"${fmt_count(plan.cost)}", help=f"${plan.cost:,.0f}: {plan.gpu_hours:,.0f} "
+                f"GPU-hours × ${price}/h")
     st.caption(f"{g.source}. Stated peaks are dense (no 2:4 sparsity); edit them for other parts. GPU-hours = "
                f"C / (peak × MFU) = {plan.gpu_hours:,.0f}; the $/GPU-hour is an assumption you set. "
                f"{plan.tokens_per_param:.1f} tokens per parameter.")
@@ -157,8 +159,7 @@ def real_models(fit: str) -> None:
     table = scaling_models.models_table(fit)
     C = np.geomspace(1e21, 1e26, 40)
     frontiers = {k: scaling.compute_optimal(C, k) for k in scaling.FITS}
-    src = "model sizes/tokens: each model's paper or card (table below); frontier: " + \
-          "; ".join(x.label for x in scaling.FITS.values())
+    src = "sizes/tokens: each model's paper or card (table); frontiers: Hoffmann et al. 2022; Besiroglu et al. 2024"
     counts = table["label"].value_counts().to_dict()
     show_figure(figs.frontier_figure(C, {x.label: frontiers[k] for k, x in scaling.FITS.items()}, table,
                                      source=src), "scaling-real-models",
@@ -208,9 +209,8 @@ def modalities() -> None:
     vb = url_slider("Hypothetical vision data exponent b (D ∝ C^b)", "vis_b", 0.5, 0.85, 0.65, step=0.01)
     C = np.geomspace(1e18, 1e26, 30)
     df = scaling_models.allocation_curves(C, vb)
-    show_figure(figs.allocation_figure(df, source="Hoffmann et al. 2022; Kaplan et al. 2020; Llama Team 2024; "
-                                                  "vision curve: your assumption (direction from Tong et al. 2026 "
-                                                  "via seed 004)"),
+    show_figure(figs.allocation_figure(df, source="Hoffmann 2022; Kaplan 2020; Llama Team 2024. Dashed: your "
+                                                  "assumption (direction: Tong et al. 2026, seed 004)"),
                 "scaling-modalities", data=df,
                 summary=f"All curves are pinned to 20 tokens/param at 1e21 FLOPs; with b = {vb:.2f} vision wants "
                         f"{df[df['b'] == vb]['tokens/param'].iloc[-1]:.0f} tokens/param at 1e26 vs language's "

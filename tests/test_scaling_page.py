@@ -26,7 +26,7 @@ def test_defaults_and_url_state():
     assert m["Joint L(N, D)"] == f"{scaling.kaplan_loss(1e10, 1e12):.3f}"
     plan = scaling.plan_budget(1e24, "epoch", peak_flops=989e12, mfu=0.4, price_per_gpu_hour=3.5)
     assert m["Predicted loss"] == f"{plan.loss:.3f}"
-    assert m["Cost"] == f"${plan.cost:,.0f}"
+    assert m["Cost (USD)"] == f"${scaling.fmt_count(plan.cost)}"
     assert len(at.get("plotly_chart")) >= 7
     captions = " ".join(c.value for c in at.caption)
     assert "C = 1e+24" in captions and "Epoch" in captions
@@ -37,7 +37,7 @@ def test_gpu_budget_mode():
     at = run_page(INFO, {"bmode": "GPUs × days", "gpu": "A100", "count": "512", "days": "20.0", "mfu": "0.5"})
     assert problems(at) == []
     C = scaling.cluster_flops(312e12, 512, 20.0, 0.5)
-    assert _metrics(at)["Compute"] == f"{C:.2e} FLOPs"
+    assert _metrics(at)["Compute (FLOPs)"] == f"{C:.2e}"
 
 
 def test_bad_link_values_fall_back_with_a_message():

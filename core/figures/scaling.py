@@ -93,11 +93,14 @@ def frontier_figure(C: np.ndarray, frontiers: dict[str, tuple[np.ndarray, np.nda
             fig.add_trace(go.Scatter(x=C, y=y, mode="lines", name=f"optimal, {name}",
                                      line={"color": "#444", "dash": dashes[i % 3]}, showlegend=col == 1,
                                      legendgroup=name), row=1, col=col)
+    positions = ["top left", "bottom right", "top right", "bottom left", "middle right"]
+    models = models.assign(_pos=[positions[i % len(positions)] for i in range(len(models))])
     for label, grp in models.groupby("label"):
         for col, ycol in ((1, "N"), (2, "D")):
             fig.add_trace(go.Scatter(
-                x=grp["C (FLOPs)"], y=grp[ycol], mode="markers+text", text=grp["model"],
-                textposition="top center", textfont={"size": 10}, name=label, legendgroup=label,
+                x=grp["C (FLOPs)"], y=grp[ycol], mode="markers+text" if col == 1 else "markers",
+                text=grp["model"], textposition=list(grp["_pos"]), textfont={"size": 10}, name=label,
+                legendgroup=label,
                 showlegend=col == 1, marker={"size": 11, "color": LABEL_COLOURS.get(label, OKABE_ITO[7]),
                                              "symbol": ["diamond" if m else "circle" for m in grp["MoE"]]},
                 hovertemplate="%{text}<br>C %{x:.3g}<br>" + ycol + " %{y:.3g}<extra>" + label + "</extra>"),
@@ -105,19 +108,22 @@ def frontier_figure(C: np.ndarray, frontiers: dict[str, tuple[np.ndarray, np.nda
     for col in (1, 2):
         fig.update_xaxes(type="log", title="C ≈ 6ND, training FLOPs", exponentformat="power", row=1, col=col)
         fig.update_yaxes(type="log", exponentformat="power", row=1, col=col)
-    fig.update_layout(legend={"orientation": "h", "y": 1.15})
-    return add_source(base_layout(fig, height=520), source)
+    fig.update_layout(legend={"orientation": "h", "y": -0.22, "x": 0})
+    fig = base_layout(fig, height=600)
+    fig.add_annotation(text=f"Source: {source}", xref="paper", yref="paper", x=0, y=-0.36, xanchor="left",
+                       yanchor="top", showarrow=False, font={"size": 11, "color": "#555"})
+    fig.update_layout(margin={"b": 170})
+    return fig
 
 
 def exponents_figure(df: pd.DataFrame, *, source: str) -> go.Figure:
     """Grouped bars: a (N_opt ∝ C^a) and b (D_opt ∝ C^b) per approach."""
     fig = go.Figure()
     for i, col in enumerate(("a", "b")):
-        fig.add_trace(go.Bar(x=df["approach"], y=df[col], name=f"{col} ({'N' if col == 'a' else 'D'} ∝ C^{col})",
+        fig.add_trace(go.Bar(x=df["short"], y=df[col], name=f"{col} ({'N' if col == 'a' else 'D'} ∝ C^{col})",
                              marker_color=OKABE_ITO[i], text=[f"{v:.2f}" for v in df[col]], textposition="outside"))
     fig.update_layout(barmode="group")
     fig.update_yaxes(title="exponent", range=[0, 0.85])
-    fig.update_xaxes(tickangle=-15)
     return add_source(base_layout(fig, height=440), source)
 
 
@@ -129,11 +135,10 @@ def allocation_figure(df: pd.DataFrame, *, source: str) -> go.Figure:
                                  line={"color": OKABE_ITO[i % len(OKABE_ITO)],
                                        "dash": "dash" if grp["secondary"].iloc[0] else "solid"}))
     _log_axes(fig, "C, training FLOPs", "compute-optimal tokens per parameter (D/N)")
-    fig.update_layout(legend={"orientation": "h", "y": -0.3}, margin={"b": 170})
-    fig = base_layout(fig, height=520)
-    fig.add_annotation(text=f"Source: {source}", xref="paper", yref="paper", x=0, y=-0.55,
-                       xanchor="left", yanchor="top", showarrow=False, font={"size": 11, "color": "#555"})
-    fig.update_layout(margin={"b": 190})
+    fig = base_layout(fig, height=620)
+    fig.update_layout(legend={"orientation": "h", "y": -0.18, "x": 0}, margin={"t": 60, "b": 40})
+    fig.add_annotation(text=f"Source: {source}", xref="paper", yref="paper", x=0, y=1.02, xanchor="left",
+                       yanchor="bottom", showarrow=False, font={"size": 11, "color": "#555"})
     return fig
 
 
