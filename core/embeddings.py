@@ -131,8 +131,9 @@ def _fit(x: np.ndarray, method: str, dims: int, seed: int) -> tuple[np.ndarray, 
     elif method == "tsne":
         from sklearn.manifold import TSNE
         perplexity = float(min(30, max(1, (n - 1) / 3)))
+        # 500 iterations (sklearn's default is 1000): the map of <= 500 words has settled by then.
         coords = TSNE(n_components=dims, perplexity=perplexity, init="pca", metric="cosine",
-                      random_state=seed).fit_transform(x)
+                      max_iter=500, random_state=seed).fit_transform(x)
     else:
         import umap
         n_neighbors = int(min(15, max(2, n - 1)))

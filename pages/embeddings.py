@@ -6,11 +6,11 @@ import torch
 
 from core import contextual as ctx
 from core import embeddings as emb
-from core import limits, positional, word2vec
+from core import limits, models, positional, word2vec
 from core.figures import basic
 from core.figures import embeddings as figs
 from pages.ui import guard, show_figure, url_select, url_slider, url_text, url_toggle
-from pages.ui.engine import load_model, run_model
+from pages.ui.engine import run_model
 
 W2V_WORDS = ("government", "police", "man", "woman", "australia", "sydney", "fire", "minister", "israeli",
              "palestinian", "afghanistan", "taliban")
@@ -21,6 +21,13 @@ VIEWS = {"static": "Static vectors (GloVe)", "word2vec": "Train word2vec", "cont
 @st.cache_resource(show_spinner="Loading GloVe 6B 50d (400,000 words, once per server)…")
 def glove():
     return emb.glove()
+
+
+@st.cache_resource
+def smollm_config():
+    """SmolLM2's config only (the same file core.models.load reads), without loading weights."""
+    from transformers import AutoConfig
+    return AutoConfig.from_pretrained(models.smollm_dir())
 
 
 @st.cache_data(max_entries=16, show_spinner="Projecting…")
@@ -93,21 +100,19 @@ elif view == "word2vec":
     c = st.columns(4)
     with c[0]:
         sg = url_select("Objective", [1, 0], "sg", 1, format_func={1: "skip-gram", 0: "CBOW"}.get)
-        negative = url_slider("Negative samples k", "neg", 1, cap.max_negative, 5)
-    with c[1]:
-        alpha = url_slider("Noise exponent α", "alpha", 0.0, 1.0, 0.75, step=0.05)
-        window = url_slider("Window", "window", 1, cap.max_window, 5)
-    with c[2]:
-        size = url_slider("Vector size", "size", 10, cap.max_vector_size, 50, step=10)
-        min_count = url_slider("Min count", "min_count", 1, 20, 3)
-    with c[3]:
-        epochs = url_slider("Epochs", "epochs", 1, cap.max_epochs, 5)
+    sliders = [("Negative samples k", "neg", 1, cap.max_negative, 5, 1), ("Noise exponent α", "alpha", 0.0, 1.0, 0.75, 0.05),
+               ("Window", "window", 1, cap.max_window, 5, 1), ("Vector size", "size", 10, cap.max_vector_size, 50, 10),
+               ("Min count", "min_count", 1, 20, 3, 1), ("Epochs", "epochs", 1, cap.max_epochs, 5, 1)]
+    values = {}
+    for i, (label, key, lo, hi, default, step) in enumerate(sliders):
+        with c[(i + 1) % 4]:
+            values[key] = url_slider(label, key, lo, hi, default, step=step)
     st.caption(f"Caps{' (hosted mode)' if limits.hosted() else ''}: {cap.max_epochs} epochs, vector size "
                f"{cap.max_vector_size}, window {cap.max_window}, k ≤ {cap.max_negative}, corpus "
                f"{limits.current().max_corpus_chars:,} characters.")
     with guard("word2vec training"):
-        cfg = word2vec.W2VConfig(sg=sg, negative=negative, ns_exponent=alpha, window=window, vector_size=size,
-                                 min_count=min_count, epochs=epochs)
+        cfg = word2vec.W2VConfig(sg=sg, negative=values["neg"], ns_exponent=values["alpha"], window=values["window"],
+                                 vector_size=values["size"], min_count=values["min_count"], epochs=values["epochs"])
         corpus = word2vec.bundled_text() if source == "bundled" else pasted
         key = (cfg, hash(corpus))
         if st.session_state.get("w2v-key") != key:
@@ -122,7 +127,8 @@ elif view == "word2vec":
                                 x_title="epoch", y_title="loss (gensim, summed over the epoch)"), "w2v-loss",
                     data=pd.DataFrame({"epoch": range(1, len(res.epoch_loss) + 1), "loss": res.epoch_loss}),
                     summary=f"Trained in {res.seconds:.1f} s on {res.n_words:,} words: {res.vocab_size:,} words kept; "
-                            f"loss {res.epoch_loss[0]:,.0f} → {res.epoch_loss[-1]:,.0f}.")
+                            f"loss {res.epoch_loss[0]:,.0f} → {res.epoch_loss[-1]:,.0f} (gensim's running loss is a "
+                            "rough running sum, not a held-out metric).")
         known = [w for w in W2V_WORDS if w in res.kv.key_to_index] or res.kv.index_to_key[:10]
         vector_views(res.kv, "w2v_", known[0], tuple((known * 3)[1:4]), ", ".join(known))
 
@@ -181,7 +187,7 @@ else:
                     "pe-dot", data=pd.DataFrame(dots.T, columns=["p0", "p10", "p50"]).assign(k=list(ks)),
                     summary=f"The three lines coincide (max gap {np.ptp(dots, axis=0).max():.1e}): the dot product "
                             f"depends on the offset k only, falling from {dots[0, 0]:.0f} at k = 0.")
-        smol = positional.rope_settings(load_model("smollm2-135m").config)
+        smol = positional.rope_settings(smollm_config())
         st.subheader("RoPE: q·k depends only on the offset")
         st.markdown(f"SmolLM2's config: RoPE base **{smol['rope_theta']:,.0f}**, type `{smol['rope_type']}`, head size "
                     f"**{smol['d_head']}**, context {smol['max_position_embeddings']:,} positions.")
