@@ -31,6 +31,61 @@ STEPS: tuple[Step, ...] = (
          "attention in 30 blocks, and reads a probability for every possible next token off the "
          "last position. Everything on this page is one real forward pass of SmolLM2-135M.",
          (("text", "The capital of France is"), ("layer", "3"), ("head", "0"))),
+    Step("tokenization", "Tokenization: the model never sees letters",
+         "Seven real tokenizers split the same German compound. GPT-2's vocabulary, built mostly "
+         "from English, needs many more pieces than o200k; WordPiece marks word-internal pieces with "
+         "##, SentencePiece marks word starts with ▁. Token count is cost and context length.",
+         (("preset", "German compounds"),)),
+    Step("embeddings", "Static embeddings: one vector per word",
+         "GloVe gives every word one fixed vector. Directions carry meaning: king − man + woman "
+         "lands nearest to queen. But 'bank' gets the same vector beside a river and in a loan.",
+         (("view", "static"),)),
+    Step("embeddings", "Contextual embeddings: the vector depends on the sentence",
+         "Inside a transformer, the vector for 'bank' changes with its neighbours, layer by layer. "
+         "The similarity matrix shows river-bank and money-bank sentences drifting apart as depth grows.",
+         (("view", "contextual"),)),
+    Step("embeddings", "Positional encoding: where is each token?",
+         "Attention alone is order-blind. The sinusoidal table gives each position a unique pattern "
+         "of waves; RoPE instead rotates query and key pairs, so their dot product depends only on "
+         "the distance between tokens.",
+         (("view", "positional"), ("base", "10000"))),
+    Step("attention", "Attention: who looks at whom",
+         "Each head is a T×T table of weights; every row sums to 1. Layer 11 head 1 of SmolLM2 sends "
+         "most of each token's attention to the token just before it — a 'previous-token head'. "
+         "The overview ranks every head by entropy, distance, sink mass and previous-token weight.",
+         (("input", "your text"), ("layer", "11"), ("head", "1"))),
+    Step("causal", "The causal mask: no peeking ahead",
+         "A decoder may only attend to earlier tokens. The mask sets scores above the diagonal to −∞ "
+         "before the softmax, so those weights are exactly zero in SmolLM2 — and not in the "
+         "bidirectional MiniLM encoder shown beside it.",
+         (("text", "The cat sat on the mat"), ("layer", "3"), ("head", "0"))),
+    Step("causal", "The next token, one step at a time",
+         "One forward pass gives a distribution over the whole vocabulary. Temperature reshapes it, "
+         "top-k and top-p cut its tail, and a seeded draw picks the token; the KV cache grows by one "
+         "row per layer and KV head with every step.",
+         (("prompt", "Once upon a time"), ("temperature", "0.7"), ("top_p", "0.9"), ("seed", "0"))),
+    Step("sparse", "Sparse attention: skip most of the matrix",
+         "BigBird keeps a sliding window, a few global and a few random blocks: a small fraction of "
+         "the 4096×4096 scores. Measured with FlexAttention against dense SDPA on this machine — "
+         "the speed-up is measured, never assumed.",
+         (("pattern", "bigbird"), ("n", "4096"))),
+    Step("kv-cache", "KV cache and MLA: memory grows with context",
+         "Every generated token stores keys and values in every layer. GQA shares KV heads; MLA "
+         "caches one compressed latent plus a small RoPE key per layer. MLA's cache still grows "
+         "linearly with context — seed 003's 'constant memory' claim is wrong — just with a much "
+         "smaller slope.",
+         (("models", "Llama-2-70B|Llama-3-70B|DeepSeek-V3"), ("focus", "DeepSeek-V3"))),
+    Step("vit", "Vision transformers: an image is a sequence of patches",
+         "A ViT cuts the image into a grid of patches, flattens each into a token and adds a learned "
+         "position embedding; the CLS token's attention shows where the model looks.", ()),
+    Step("clip", "CLIP: images and text in one space",
+         "CLIP trains an image tower and a text tower so that matching pairs have the highest cosine "
+         "similarity. Zero-shot classification is just picking the caption with the highest score.", ()),
+    Step("scaling", "Scaling laws: how big, how much data",
+         "Loss falls as a power law in parameters and tokens. For a fixed compute budget the "
+         "Chinchilla fit says grow both about equally (≈20 tokens per parameter); Llama 3 deliberately "
+         "trains far past that to make inference cheap.",
+         (("fit", "hoffmann"),)),
 )
 
 

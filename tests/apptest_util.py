@@ -11,7 +11,11 @@ from pages.ui.nav import PageInfo
 def run_page(info: PageInfo, params: dict | None = None, timeout: float = 240) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
     if info.url_path != "home":
-        at.switch_page(info.file)       # start on the page itself, as a deep link would
+        # Switching before the first run makes AppTest run the page file with the given URL
+        # params, as a deep link would arrive (after a first run AppTest drops them). app.py's
+        # own parts (sidebar, tour banner) are checked on home here and on every page in the
+        # browser tests.
+        at.switch_page(info.file)
     for k, v in (params or {}).items():
         at.query_params[k] = v
     at.run()
