@@ -5,6 +5,7 @@ import streamlit as st
 from core import bpe, limits, tokenizers, word2vec
 from core.errors import InputError
 from core.figures import text as figs
+from pages.ui.state import session_key
 from pages.ui import guard, show_figure, show_table, url_select, url_slider, url_text
 from pages.ui.tokens import show_pills
 
@@ -45,7 +46,7 @@ st.write("Text becomes integer ids before a transformer sees it. Below, your tex
          "real tokenizers at once; ids come from each tokenizer's own library.")
 preset = url_select("Preset text", list(PRESETS), "preset", "English prose")
 if st.session_state.get("tok-last-preset", preset) != preset:
-    st.session_state["url:text"] = PRESETS[preset]
+    st.session_state[session_key("text")] = PRESETS[preset]
 st.session_state["tok-last-preset"] = preset
 text = url_text("Your text", "text", PRESETS[preset], area=True, height=100,
                 help=f"Up to {CAP.max_text_chars:,} characters; longer text is refused, never cut.")
@@ -114,8 +115,8 @@ with guard("the BPE replay"):
     if n == 0:
         raise InputError("No pair occurs in this corpus (every word is one character). Use a longer text.")
     b1, b2, _ = st.columns([2, 2, 5])
-    b1.button("◀ previous", on_click=lambda: st.session_state.update({"url:step": max(1, st.session_state["url:step"] - 1)}))
-    b2.button("next ▶", on_click=lambda: st.session_state.update({"url:step": min(n, st.session_state["url:step"] + 1)}))
+    b1.button("◀ previous", on_click=lambda: st.session_state.update({session_key("step"): max(1, st.session_state[session_key("step")] - 1)}))
+    b2.button("next ▶", on_click=lambda: st.session_state.update({session_key("step"): min(n, st.session_state[session_key("step")] + 1)}))
     step = url_slider("Merge step", "step", 1, n, n)
     s = rep.steps[step - 1]
     c = st.columns(4)

@@ -17,9 +17,9 @@ def test_tokenization_preset_and_bpe_step():
     assert len(at.get("plotly_chart")) == 2
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Vocabulary"].replace(",", "").isdigit() and "+" in metrics["Merged pair"]
-    assert at.slider(key="url:step").value == 7
+    assert at.slider(key="url::step").value == 7
     at.button[1].click().run()                                  # "next ▶"
-    assert at.slider(key="url:step").value == 8 and problems(at) == []
+    assert at.slider(key="url::step").value == 8 and problems(at) == []
 
 
 def test_tokenization_bad_inputs(monkeypatch):
