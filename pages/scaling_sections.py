@@ -32,6 +32,27 @@ def _fit_chinchilla(N: tuple, D: tuple, L: tuple):
     return scaling_fit.fit_chinchilla_form(np.array(N), np.array(D), np.array(L))
 
 
+@st.cache_data(max_entries=4, show_spinner=False)
+def _frontier_fig(fit: str, src: str):
+    table = scaling_models.models_table(fit)
+    C = np.geomspace(1e21, 1e26, 40)
+    frontiers = {x.label: scaling.compute_optimal(C, k) for k, x in scaling.FITS.items()}
+    return figs.frontier_figure(C, frontiers, table, source=src)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _kaplan_fig(N: float, D: float):
+    xs = {"L(N)": np.geomspace(1e5, 1e12, 60), "L(D)": np.geomspace(1e7, 10 ** 13.5, 60),
+          "L(C_min)": np.geomspace(1e15, 1e26, 60)}
+    curves = {"L(N)": (xs["L(N)"], scaling.kaplan_loss(N=xs["L(N)"])),
+              "L(D)": (xs["L(D)"], scaling.kaplan_loss(D=xs["L(D)"])),
+              "L(C_min)": (xs["L(C_min)"], scaling.kaplan_loss_compute(xs["L(C_min)"]))}
+    points = {"L(N)": (N, scaling.kaplan_loss(N=N)), "L(D)": (D, scaling.kaplan_loss(D=D)),
+              "L(C_min)": (6 * N * D, scaling.kaplan_loss_compute(6 * N * D))}
+    data = pd.concat([pd.DataFrame({"law": k, "x": v[0], "loss": v[1]}) for k, v in curves.items()])
+    return figs.kaplan_figure(curves, points, scaling.KAPLAN.source), data
+
+
 # --------------------------------------------------------------------------- Kaplan
 def kaplan() -> None:
     k = scaling.KAPLAN
@@ -55,15 +76,8 @@ def kaplan() -> None:
     st.caption(f"N = {fmt_count(N)}, D = {fmt_count(D)} tokens, C = 6ND = {6 * N * D:.2e} FLOPs "
                f"({6 * N * D / scaling.PF_DAY:.3g} PF-days). Loss in nats/token on WebText2; not comparable "
                "with Chinchilla's MassiveText losses.")
-    xs = {"L(N)": np.geomspace(1e5, 1e12, 60), "L(D)": np.geomspace(1e7, 10 ** 13.5, 60),
-          "L(C_min)": np.geomspace(1e15, 1e26, 60)}
-    curves = {"L(N)": (xs["L(N)"], scaling.kaplan_loss(N=xs["L(N)"])),
-              "L(D)": (xs["L(D)"], scaling.kaplan_loss(D=xs["L(D)"])),
-              "L(C_min)": (xs["L(C_min)"], scaling.kaplan_loss_compute(xs["L(C_min)"]))}
-    points = {"L(N)": (N, scaling.kaplan_loss(N=N)), "L(D)": (D, scaling.kaplan_loss(D=D)),
-              "L(C_min)": (6 * N * D, scaling.kaplan_loss_compute(6 * N * D))}
-    data = pd.concat([pd.DataFrame({"law": k_, "x": v[0], "loss": v[1]}) for k_, v in curves.items()])
-    show_figure(figs.kaplan_figure(curves, points, k.source), "scaling-kaplan-power-laws", data=data,
+    fig, data = _kaplan_fig(N, D)
+    show_figure(fig, "scaling-kaplan-power-laws", data=data,
                 summary=f"Each ×10 in N cuts L(N) by {1 - 10 ** -k.alpha_N:.1%}, each ×10 in D cuts L(D) by "
                         f"{1 - 10 ** -k.alpha_D:.1%}, each ×10 in compute cuts L(C_min) by {1 - 10 ** -k.alpha_C:.1%}.")
     Ds = np.geomspace(1e7, 10 ** 13.5, 80)
@@ -157,12 +171,9 @@ def budget(fit: str) -> None:
 def real_models(fit: str) -> None:
     f = scaling.get_fit(fit)
     table = scaling_models.models_table(fit)
-    C = np.geomspace(1e21, 1e26, 40)
-    frontiers = {k: scaling.compute_optimal(C, k) for k in scaling.FITS}
     src = "sizes/tokens: each model's paper or card (table); frontiers: Hoffmann et al. 2022; Besiroglu et al. 2024"
     counts = table["label"].value_counts().to_dict()
-    show_figure(figs.frontier_figure(C, {x.label: frontiers[k] for k, x in scaling.FITS.items()}, table,
-                                     source=src), "scaling-real-models",
+    show_figure(_frontier_fig(fit, src), "scaling-real-models",
                 data=table.drop(columns=["note"]),
                 summary=f"Under {f.label}: " + ", ".join(f"{v} {k}" for k, v in counts.items()) +
                         f" (near-optimal = N within ×{scaling_models.NEAR_FACTOR} of N_opt for its C ≈ 6ND).")
