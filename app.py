@@ -3,6 +3,7 @@ import streamlit as st
 
 from core import device, limits
 from pages.ui.nav import registered
+from pages.ui.state import PAGE_KEY
 from pages.ui.tour import overlay
 
 st.set_page_config(page_title="Transformer Atlas", page_icon=":material/hub:", layout="wide")
@@ -13,6 +14,7 @@ for info in registered():
         st.Page(info.file, title=info.title, icon=info.icon, url_path=info.url_path,
                 default=info.url_path == "home"))
 page = st.navigation(sections)
+st.session_state[PAGE_KEY] = page.url_path
 
 with st.sidebar:
     st.caption(f"Engine device: {device.describe()}")

@@ -53,12 +53,12 @@ STEPS: tuple[Step, ...] = (
          "Each head is a T×T table of weights; every row sums to 1. Layer 11 head 1 of SmolLM2 sends "
          "most of each token's attention to the token just before it — a 'previous-token head'. "
          "The overview ranks every head by entropy, distance, sink mass and previous-token weight.",
-         (("input", "your text"), ("layer", "11"), ("head", "1"))),
+         (("input", "your text"), ("attn_layer", "11"), ("attn_head", "1"))),
     Step("causal", "The causal mask: no peeking ahead",
          "A decoder may only attend to earlier tokens. The mask sets scores above the diagonal to −∞ "
          "before the softmax, so those weights are exactly zero in SmolLM2 — and not in the "
          "bidirectional MiniLM encoder shown beside it.",
-         (("text", "The cat sat on the mat"), ("layer", "3"), ("head", "0"))),
+         (("sentence", "The cat sat on the mat"), ("mask_layer", "3"), ("mask_head", "0"))),
     Step("causal", "The next token, one step at a time",
          "One forward pass gives a distribution over the whole vocabulary. Temperature reshapes it, "
          "top-k and top-p cut its tail, and a seeded draw picks the token; the KV cache grows by one "

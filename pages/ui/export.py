@@ -29,13 +29,13 @@ def show_figure(fig: go.Figure, name: str, *, data: pd.DataFrame | None = None,
     st.plotly_chart(fig, config=config, key=f"fig-{slug}")
     if summary:
         st.caption(summary)
-    cols = st.columns([1, 1, 1, 1, 4])
-    for col, fmt in zip(cols, FORMATS):
-        col.download_button(fmt.upper(), data=lambda f=fmt: to_bytes(fig, f), file_name=f"{slug}.{fmt}",
+    row = st.container(horizontal=True, gap="small")      # wraps instead of squashing in narrow columns
+    for fmt in FORMATS:
+        row.download_button(fmt.upper(), data=lambda f=fmt: to_bytes(fig, f), file_name=f"{slug}.{fmt}",
                             mime=FORMATS[fmt], key=f"dl-{slug}-{fmt}", on_click="ignore",
                             help=f"Download this figure as {fmt.upper()}")
     if data is not None:
-        cols[3].download_button("CSV", data=lambda: data.to_csv(index=False).encode(),
+        row.download_button("CSV", data=lambda: data.to_csv(index=False).encode(),
                                 file_name=f"{slug}.csv", mime="text/csv", key=f"dl-{slug}-csv",
                                 on_click="ignore", help="Download the numbers behind this figure")
 

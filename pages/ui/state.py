@@ -15,12 +15,19 @@ import streamlit as st
 
 from pages.ui.messages import bad_input
 
-_PREFIX = "url:"
+PAGE_KEY = "atlas:page"     # set by app.py to the running page's url path
+
+
+def session_key(key: str, page: str | None = None) -> str:
+    """Session-state key of a URL widget, scoped to its page so equal URL keys on two pages
+    (``text`` on home and on causal) never share a value when the user navigates."""
+    page = st.session_state.get(PAGE_KEY, "") if page is None else page
+    return f"url:{page}:{key}"
 
 
 def _initial(key: str, default: Any, parse: Callable[[str], Any]) -> None:
     """Seed session state from the URL once per widget lifetime."""
-    skey = _PREFIX + key
+    skey = session_key(key)
     if skey in st.session_state:
         return
     raw = st.query_params.get(key)
@@ -45,7 +52,7 @@ def url_text(label: str, key: str, default: str = "", *, area: bool = False, hei
     _initial(key, default, str)
     widget = st.text_area if area else st.text_input
     kw = {"height": height} if area and height else {}
-    value = widget(label, key=_PREFIX + key, help=help, placeholder=placeholder, **kw)
+    value = widget(label, key=session_key(key), help=help, placeholder=placeholder, **kw)
     # Long text is not mirrored into the link (URLs have practical limits); say so instead.
     if len(value) <= 1500:
         _publish(key, value)
@@ -66,13 +73,13 @@ def url_select(label: str, options: Sequence, key: str, default=None, *, radio: 
         return by_text[raw]
 
     _initial(key, default, parse)
-    if st.session_state[_PREFIX + key] not in options:   # options changed under a live session
-        st.session_state[_PREFIX + key] = default
+    if st.session_state[session_key(key)] not in options:   # options changed under a live session
+        st.session_state[session_key(key)] = default
     if radio:
-        value = st.radio(label, options, key=_PREFIX + key, format_func=format_func,
+        value = st.radio(label, options, key=session_key(key), format_func=format_func,
                          horizontal=horizontal, help=help)
     else:
-        value = st.selectbox(label, options, key=_PREFIX + key, format_func=format_func, help=help)
+        value = st.selectbox(label, options, key=session_key(key), format_func=format_func, help=help)
     _publish(key, str(value))
     return value
 
@@ -99,7 +106,7 @@ def url_slider(label: str, key: str, lo, hi, default, *, step=None, help: str | 
     default = min(max(cast(default), lo), hi)
     _initial(key, default, _number_parser(lo, hi, cast))
     _clamp(key, lo, hi)
-    value = st.slider(label, lo, hi, step=step, key=_PREFIX + key, help=help, format=format)
+    value = st.slider(label, lo, hi, step=step, key=session_key(key), help=help, format=format)
     _publish(key, str(value))
     return value
 
@@ -110,14 +117,14 @@ def url_number(label: str, key: str, lo, hi, default, *, step=None, help: str | 
     lo, hi = cast(lo), cast(hi)
     _initial(key, cast(default), _number_parser(lo, hi, cast))
     _clamp(key, lo, hi)
-    value = st.number_input(label, lo, hi, step=step, key=_PREFIX + key, help=help, format=format)
+    value = st.number_input(label, lo, hi, step=step, key=session_key(key), help=help, format=format)
     _publish(key, str(value))
     return value
 
 
 def _clamp(key: str, lo, hi) -> None:
     """Bounds can depend on other controls (layer count of the chosen model): keep state inside."""
-    skey = _PREFIX + key
+    skey = session_key(key)
     v = st.session_state[skey]
     if not lo <= v <= hi:
         st.session_state[skey] = min(max(v, lo), hi)
@@ -132,7 +139,7 @@ def url_toggle(label: str, key: str, default: bool = False, *, help: str | None 
         raise ValueError("not 1/0")
 
     _initial(key, default, parse)
-    value = st.toggle(label, key=_PREFIX + key, help=help)
+    value = st.toggle(label, key=session_key(key), help=help)
     _publish(key, "1" if value else "0")
     return value
 
@@ -150,8 +157,8 @@ def url_multiselect(label: str, options: Sequence, key: str, default: Sequence =
         return [by_text[p] for p in parts][: max_selections or None]
 
     _initial(key, [o for o in default if o in options], parse)
-    st.session_state[_PREFIX + key] = [o for o in st.session_state[_PREFIX + key] if o in options]
-    value = st.multiselect(label, options, key=_PREFIX + key, help=help,
+    st.session_state[session_key(key)] = [o for o in st.session_state[session_key(key)] if o in options]
+    value = st.multiselect(label, options, key=session_key(key), help=help,
                            max_selections=max_selections)
     _publish(key, "|".join(str(v) for v in value))
     return value

@@ -10,6 +10,7 @@ import streamlit as st
 from core.tour import Step, steps_for
 from pages.ui.messages import bad_input
 from pages.ui.nav import by_url, registered
+from pages.ui.state import session_key
 
 PRESENT_CSS = """
 <style>
@@ -30,8 +31,9 @@ def steps() -> list[Step]:
 def go(steps_: list[Step], index: int, present: bool) -> None:
     """Switch to a step. The target page's widgets are re-seeded from the step's preset."""
     step = steps_[index]
+    target = "" if step.url_path == "home" else step.url_path
     for key, _ in step.params:
-        st.session_state.pop(f"url:{key}", None)
+        st.session_state.pop(session_key(key, target), None)
     st.switch_page(by_url(step.url_path).file, query_params=step.query(index, present))
 
 
