@@ -9,6 +9,7 @@ from core import embeddings as emb
 from core import limits, models, positional, word2vec
 from core.figures import basic
 from core.figures import embeddings as figs
+from pages.ui.budget import expensive
 from pages.ui import guard, show_figure, url_select, url_slider, url_text, url_toggle
 from pages.ui.engine import run_model
 
@@ -119,7 +120,8 @@ elif view == "word2vec":
             word2vec.check_config(cfg)
             sents = word2vec.sentences_from_text(corpus)
             bar = st.progress(0.0, text="Training…")
-            res = word2vec.train(sents, cfg, lambda i, n, loss: bar.progress(i / n, text=f"epoch {i}/{n}: loss {loss:,.0f}"))
+            with expensive("training"):
+                res = word2vec.train(sents, cfg, lambda i, n, loss: bar.progress(i / n, text=f"epoch {i}/{n}: loss {loss:,.0f}"))
             bar.empty()
             st.session_state.update({"w2v-key": key, "w2v": res})
         res = st.session_state["w2v"]

@@ -11,6 +11,7 @@ from core import limits, scaling, scaling_fit, scaling_models, tiny_sweep
 from core.figures import scaling as figs
 from core.paths import ASSETS
 from core.scaling import fmt_count
+from pages.ui.budget import expensive
 from pages.ui import show_figure, show_table, url_multiselect, url_number, url_select, url_slider, url_toggle
 
 EXAMPLE_CSV = ASSETS / "scaling" / "example_runs.csv"
@@ -338,7 +339,8 @@ def sweep() -> None:
     key = f"scaling-sweep-{'hosted' if hosted else 'full'}"
     if st.button("Train the sweep", icon=":material/play_arrow:", disabled=key in st.session_state):
         bar = st.progress(0.0, text="Starting…")
-        st.session_state[key] = tiny_sweep.run_sweep(cfg, lambda f, msg: bar.progress(min(f, 1.0), text=msg))
+        with expensive("training"):
+            st.session_state[key] = tiny_sweep.run_sweep(cfg, lambda f, msg: bar.progress(min(f, 1.0), text=msg))
         bar.empty()
     res = st.session_state.get(key)
     if res is None:
