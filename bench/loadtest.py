@@ -93,6 +93,7 @@ class Stats:
     pages_reflecting: set = field(default_factory=set)
     warm_notes: list[str] = field(default_factory=list)
     load_at_start: float = float("nan")
+    timeouts: int = 0
 
     def add(self, kind: str, seconds: float) -> None:
         self.latencies.setdefault(kind, []).append(seconds)
@@ -149,6 +150,7 @@ class Session:
         self.text = sentence(idx, 0)
         self.where = ""
         self.closing = False
+        self.started = time.perf_counter()     # start of the current interaction
 
     def err(self, what: str) -> None:
         self.stats.errors.append(f"session {self.idx} [{self.where}]: {what}"[:400])
@@ -177,13 +179,17 @@ class Session:
         self.page = await self.ctx.new_page()
         self._hook(self.page)
 
+    def left_ms(self) -> float:
+        """What is left of this interaction's timeout (one budget for navigation and rerun)."""
+        return max(1.0, self.timeout_ms - 1000 * (time.perf_counter() - self.started))
+
     async def goto(self, path: str) -> None:
         self.nav += 1
-        await self.page.goto(self.base + path, wait_until="domcontentloaded", timeout=self.timeout_ms)
+        await self.page.goto(self.base + path, wait_until="domcontentloaded", timeout=self.left_ms())
 
     async def wait_home(self, layer: str | None = None) -> None:
         await self.page.wait_for_function(_HOME_DONE_JS, arg=[CHART, self.text, layer],
-                                          polling=100, timeout=self.timeout_ms)
+                                          polling=100, timeout=self.left_ms())
 
     async def check(self, *, home: bool) -> None:
         """No problem shown; no other session's tag anywhere; on home, our own sentence everywhere."""
@@ -222,7 +228,7 @@ class Session:
         if not self.on_home():
             await self.link()                                 # get back to home first
         box = self.page.get_by_role("textbox", name="Your sentence")
-        await box.fill(self.next_text(), timeout=self.timeout_ms)
+        await box.fill(self.next_text(), timeout=self.left_ms())
         t = time.perf_counter()
         await box.press("Enter")
         await self.wait_home()
@@ -233,7 +239,7 @@ class Session:
         if not self.on_home():
             await self.link()
         thumb = self.page.locator('[data-testid="stSlider"] input[type="range"]').first   # the layer slider
-        now = int(await thumb.input_value(timeout=self.timeout_ms))
+        now = int(await thumb.input_value(timeout=self.left_ms()))
         top = int(await thumb.get_attribute("max"))
         key, new = ("ArrowRight", now + 1) if now < top else ("ArrowLeft", now - 1)
         t = time.perf_counter()
@@ -257,9 +263,8 @@ class Session:
         query = urllib.parse.urlencode({"text": self.next_text()})
         t = time.perf_counter()
         await self.goto(f"/{path}?{query}")
-        await self.page.wait_for_selector('[data-testid="stApp"]', timeout=self.timeout_ms)
         await self.page.wait_for_function(_SETTLED_JS, arg=[f"{CHART}, [data-testid='stDataFrame']"],
-                                          polling=100, timeout=self.timeout_ms)
+                                          polling=100, timeout=self.left_ms())
         self.stats.add("open another page", time.perf_counter() - t)
         self.stats.pages_seen[path] += 1
         await self.check(home=False)
@@ -275,9 +280,11 @@ class Session:
                     break
                 action = self.link if i == 0 else actions[(i + self.idx) % len(actions)]
                 self.where = "first visit" if i == 0 else action.__name__
+                self.started = time.perf_counter()
                 try:
                     await action()
                 except Exception as exc:  # noqa: BLE001 - a timeout or a vanished element is a failure to count
+                    self.stats.timeouts += type(exc).__name__ == "TimeoutError"
                     self.err(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
                     await asyncio.sleep(1)
         finally:
@@ -290,7 +297,7 @@ async def warm_up(browser, servers: list[str], paths: list[str], stats: Stats, b
     """Open every page once on every server process (models load, caches fill) before timing.
     Problems shown count as errors; a page still loading when the budget runs out is only noted."""
     deadline = time.monotonic() + budget_s
-    gate = asyncio.Semaphore(3)
+    gate = asyncio.Semaphore(1)          # one page at a time: the warm-up should not be a load test
 
     async def one(server: str, path: str) -> None:
         async with gate:
@@ -315,7 +322,7 @@ async def warm_up(browser, servers: list[str], paths: list[str], stats: Stats, b
             finally:
                 await ctx.close()
 
-    await asyncio.gather(*(one(s, p) for s in servers for p in paths))
+    await asyncio.gather(*(one(s, p) for p in paths for s in servers))   # home on every server first
 
 
 async def drive(base: str, sessions: int, seconds: float, pages: list[str], *, timeout_s: float = 180,
@@ -366,7 +373,8 @@ def summarize(stats: Stats, wall: float, rss: list[int], sessions: int) -> dict:
     mb = lambda b: f"{b / 2**20:,.0f} MB"  # noqa: E731
     row = {"sessions": sessions, "wall seconds": f"{wall:.0f}", "interactions done": len(every),
            "interactions / min": f"{60 * len(every) / wall:.1f}" if wall else "-",
-           "errors": len(stats.errors), "leaks (another session's text seen)": len(stats.leaks),
+           "errors": len(stats.errors), "of which interactions over the timeout": stats.timeouts,
+           "leaks (another session's text seen)": len(stats.leaks),
            "own-text checks passed": stats.own_checks,
            "p50 latency (s)": f"{_pct(every, .5):.2f}", "p95 latency (s)": f"{_pct(every, .95):.2f}",
            "max latency (s)": f"{max(every):.2f}" if every else "-",
@@ -426,7 +434,8 @@ def main(argv: list[str] | None = None) -> Path:
     ap.add_argument("--sessions", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=120)
     ap.add_argument("--replicas", type=int, default=3, help="replicas behind nginx (0: single process only)")
-    ap.add_argument("--timeout", type=float, default=180, help="seconds one interaction may take")
+    ap.add_argument("--timeout", type=float, default=180,
+                    help="seconds one interaction may take (navigation and rerun together)")
     ap.add_argument("--warm-seconds", type=float, default=300, help="budget for the untimed warm-up")
     args = ap.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -469,7 +478,7 @@ Server RSS is sampled every second (sum over the replicas and nginx for the prox
 
 {chr(10).join(details)}
 
-Run: `.venv/bin/python -m bench.loadtest --sessions {args.sessions} --seconds {args.seconds:.0f} --replicas {args.replicas}`
+Run: `.venv/bin/python -m bench.loadtest --sessions {args.sessions} --seconds {args.seconds:.0f} --replicas {args.replicas} --timeout {args.timeout:.0f} --warm-seconds {args.warm_seconds:.0f}`
 """
     return write_report("loadtest", "Load test: concurrent browser sessions, single process vs nginx", body)
 
