@@ -124,9 +124,24 @@ def mask_for(result: models.RunResult) -> torch.Tensor | None:
 
 
 @torch.inference_mode()
-def head_weights(result: models.RunResult, layer: int, head: int) -> torch.Tensor:
-    """Attention probabilities of one (layer, head): (q_pos, k_pos), rows sum to 1."""
-    return scores_to_weights(head_scores(result, layer, head), mask_for(result))
+def head_weights(result: models.RunResult, layer: int, head: int, *, block: int = 512) -> torch.Tensor:
+    """Attention probabilities of one (layer, head): (q_pos, k_pos), rows sum to 1.
+
+    Same maths as ``scores_to_weights(head_scores(...), mask_for(...))``. For a causal model the rows
+    are done in blocks of ``block`` queries that only score the keys they may see (k_pos <= q_pos),
+    which halves the work at long inputs; masked weights are exactly 0 either way.
+    """
+    q, k, scale = head_qk(result, layer, head)              # (q_pos, d_head) each
+    n = q.shape[0]
+    if not result.causal or n <= block:
+        return scores_to_weights((q @ k.T) * scale, mask_for(result))
+    out = torch.zeros(n, n, device=q.device)                # (q_pos, k_pos)
+    for r0 in range(0, n, block):
+        r1 = min(n, r0 + block)
+        s = (q[r0:r1] @ k[:r1].T) * scale                    # (rows, keys up to r1)
+        s[:, r0:].masked_fill_(~subsequent_mask(r1 - r0, q.device), float("-inf"))
+        out[r0:r1, :r1] = torch.softmax(s, dim=-1)
+    return out
 
 
 # --------------------------------------------------------------------------- masks, shown as used
@@ -225,3 +240,10 @@ def above_diagonal(weights: torch.Tensor) -> dict:
     n_cells = weights.shape[0] * (weights.shape[0] - 1) // 2
     return {"max": float(upper.max()) if n_cells else 0.0, "nonzero": int((upper != 0).sum()),
             "cells": n_cells, "mass_per_row": float(upper.sum() / weights.shape[0])}
+
+
+def head_stats(result: models.RunResult, config=None):
+    """Per-(layer, head) table: entropy_bits, mean_distance, sink_mass, prev_token (see
+    ``core.attention_stats``, which holds the implementation and the sampling rule)."""
+    from core import attention_stats                         # it imports this module
+    return attention_stats.head_stats(result, config or attention_stats.DEFAULT)

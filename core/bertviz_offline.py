@@ -111,13 +111,18 @@ def _label(tok: str) -> str:
     return tok.replace("\n", "↵").replace("\t", "⇥") or "∅"
 
 
-def embed(result: models.RunResult, view: str = "head", layer: int = 0) -> Embed:
-    """Offline bertviz ``view`` ("head" or "model") of ``result``, layers around ``layer``."""
+def embed(result: models.RunResult, view: str = "head", layer: int = 0, *,
+          layers: list[int] | None = None, enforce_cap: bool = True) -> Embed:
+    """Offline bertviz ``view`` ("head" or "model") of ``result``, layers around ``layer``.
+
+    ``layers`` and ``enforce_cap=False`` are for benchmarks that measure bertviz past the cap.
+    """
     from bertviz import head_view, model_view
 
-    check_cap(result.n_tokens)
+    if enforce_cap:
+        check_cap(result.n_tokens)
     shp = head_shape(models.load(result.model_name).config)
-    layers = layer_window(result.n_layers, shp["n_heads"], result.n_tokens, layer)
+    layers = layers or layer_window(result.n_layers, shp["n_heads"], result.n_tokens, layer)
     attn = attentions(result, layers)
     # bertviz indexes the list by layer number: pad the layers left out with a 1x1 placeholder.
     full = [attn[layers.index(i)] if i in layers else torch.zeros(1, 1, 1, 1) for i in range(result.n_layers)]

@@ -85,9 +85,10 @@ with guard("the attention maps"):
                                                     columns=figs.labels(toks[k0:k0 + size], k0)).reset_index(),
                 summary=f"Layer {layer} head {head} puts on average {sink:.0%} of its attention on the first "
                         f"token and {prev:.0%} on the previous token.{gqa}"
-                        + (f" Downsampled: each pixel is the largest weight in a block of "
-                           f"{figs.block_size(n)}² tokens; grey = exactly 0 "
-                           "(masked). The CSV holds the zoomed window." if long_input else ""))
+                        + ((f" Sent as an image, each pixel the largest weight in a {figs.block_size(n)}×"
+                            f"{figs.block_size(n)} block" if figs.block_size(n) > 1 else " Sent as an image, one "
+                            "pixel per weight") + "; grey = exactly 0 (masked). The CSV holds the outlined window."
+                           if long_input else ""))
     if long_input:
         st.subheader(f"Full resolution: queries {q0}–{q0 + size - 1}, keys {k0}–{k0 + size - 1}")
         show_figure(figs.window_heatmap(w[q0:q0 + size, k0:k0 + size], toks, q0, k0, log=log),

@@ -113,7 +113,7 @@ with guard("generation"):
     s = steps[step]
     show_figure(figs.next_token_bars(s.dist.tokens, s.dist.raw, s.dist.processed,
                                      int(np.flatnonzero(s.dist.ids == s.drawn_id)[0]) if s.drawn_id in s.dist.ids else None,
-                                     s.dist.cumulative, top_p), "causal-next-token",
+                                     s.dist.cumulative, top_p if temp > 0 else None), "causal-next-token",
                 data=pd.DataFrame({"token": s.dist.tokens, "p_t1": s.dist.raw, "p_sampled": s.dist.processed,
                                    "cumulative": s.dist.cumulative}),
                 summary=f"Step {step}: {s.dist.kept:,} tokens survive the controls; drew “{s.drawn}” "

@@ -93,6 +93,7 @@ def test_padding_and_combined_masks():
 def test_head_stats_invariants(smol):
     ov = attention_stats.overview(smol, attention_stats.QUICK)
     t = ov.table
+    assert t.equals(attention.head_stats(smol, attention_stats.QUICK))     # the public API
     assert len(t) == 30 * 9 and set(attention_stats.STATS) <= set(t.columns)
     assert (t.entropy_bits >= 0).all() and (t.entropy_bits <= np.log2(smol.n_tokens) + 1e-6).all()
     assert t.sink_mass.between(0, 1).all() and t.prev_token.between(0, 1).all()
@@ -163,3 +164,10 @@ def test_max_pool_keeps_peaks():
     w[999, 3] = 0.7
     pooled, b = figs.max_pool(w, 100)
     assert b == 10 and pooled.shape == (100, 100) and pooled[99, 0] == pytest.approx(0.7)
+
+
+def test_blocked_causal_weights_equal_full(smol):
+    """The row-blocked path used at long inputs gives the same weights as the one-shot softmax."""
+    full = attention.scores_to_weights(attention.head_scores(smol, 8, 1), attention.mask_for(smol))
+    blocked = attention.head_weights(smol, 8, 1, block=3)
+    assert torch.allclose(blocked, full, atol=1e-6) and float(torch.triu(blocked, 1).abs().max()) == 0.0

@@ -48,11 +48,10 @@ def block_size(n_tokens: int, px: int = OVERVIEW_PX) -> int:
 
 def max_pool(w: np.ndarray, px: int = OVERVIEW_PX) -> tuple[np.ndarray, int]:
     """(q_pos, k_pos) -> (ceil(q/b), ceil(k/b)) block maxima with block b = block_size(T)."""
+    import torch
     b = block_size(max(w.shape), px)
-    rq, rk = -(-w.shape[0] // b) * b, -(-w.shape[1] // b) * b
-    padded = np.zeros((rq, rk), w.dtype)
-    padded[:w.shape[0], :w.shape[1]] = w
-    return padded.reshape(rq // b, b, rk // b, b).max(axis=(1, 3)), b
+    t = torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32))[None, None]
+    return torch.nn.functional.max_pool2d(t, b, b, ceil_mode=True)[0, 0].numpy(), b
 
 
 def png_uri(z: np.ndarray, zmin: float, zmax: float, blank: np.ndarray | None = None) -> str:
@@ -64,7 +63,7 @@ def png_uri(z: np.ndarray, zmin: float, zmax: float, blank: np.ndarray | None = 
     if blank is not None:
         rgb[blank] = 240
     buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, format="PNG", optimize=True)
+    Image.fromarray(rgb).save(buf, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
@@ -87,15 +86,15 @@ def head_heatmap(w: np.ndarray, tokens: list[str], *, title: str = "", log: bool
     """One head: labelled cells up to FULL_RES tokens, else a max-pooled PNG; ``window`` =
     (q0, k0, size) is outlined so the zoomed view below can be found."""
     n = w.shape[0]
-    z, zmin, zmax = colour_values(w, log)
     cbar = "log10 weight" if log else "weight"
     if n <= FULL_RES:
+        z, zmin, zmax = colour_values(w, log)
         fig = go.Figure(_cells(z, labels(tokens), labels(tokens), zmin, zmax, cbar))
         fig.update_xaxes(type="category", tickangle=-45, title="key (attended to)")
         fig.update_yaxes(type="category", autorange="reversed", title="query (attending)")
         return base_layout(fig, title=title, height=max(380, min(900, 18 * n + 160)))
     pooled, b = max_pool(w)                                  # log is monotone: pool first
-    pz = colour_values(pooled, log)[0]
+    pz, zmin, zmax = colour_values(pooled, log)
     fig = go.Figure(go.Image(source=png_uri(pz, zmin, zmax, pooled == 0), x0=(b - 1) / 2, dx=b, y0=(b - 1) / 2, dy=b,
                              hovertemplate=f"query ≈ %{{y:.0f}}<br>key ≈ %{{x:.0f}}<br>(block of {b}×{b} tokens)"
                                            "<extra></extra>"))
