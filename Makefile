@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM := false
 STREAMLIT_FLAGS := --server.headless true --browser.serverAddress 127.0.0.1 \
 	--browser.gatherUsageStats false --server.fileWatcherType none
 
-.PHONY: setup run test test-fast bench system-deps models vendor clean-venv
+.PHONY: setup run test bench loadtest scale-out system-deps models vendor clean-venv
 
 setup: .venv/.atlas-deps system-deps vendor models
 
@@ -25,7 +25,7 @@ setup: .venv/.atlas-deps system-deps vendor models
 	touch $@
 
 # Debian's Chromium for the browser tests and kaleido's PNG/SVG export; CJK fonts for pills.
-SYSTEM_PKGS := chromium chromium-driver fonts-noto-cjk fonts-noto-color-emoji
+SYSTEM_PKGS := chromium chromium-driver fonts-noto-cjk fonts-noto-color-emoji nginx
 system-deps:
 	@missing=$$(for p in $(SYSTEM_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -52,6 +52,16 @@ test: setup
 
 bench: setup
 	$(PY) -m bench.run_all
+
+# A workshop of 200: N replicas behind nginx with cookie-sticky sessions (Ctrl-C stops all).
+REPLICAS ?= 3
+SCALE_PORT ?= 8500
+scale-out: setup
+	$(PY) -m deploy.scale_out --replicas $(REPLICAS) --port $(SCALE_PORT)
+
+# 20 concurrent Chromium sessions for 2 minutes, single process and behind nginx (~10-25 min).
+loadtest: setup
+	$(PY) -m bench.loadtest --sessions 20 --seconds 120 --replicas $(REPLICAS)
 
 clean-venv:
 	rm -rf .venv

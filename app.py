@@ -2,11 +2,12 @@
 import streamlit as st
 
 from core import device, limits
+from core.paths import ASSETS
 from pages.ui.nav import registered
 from pages.ui.state import PAGE_KEY
 from pages.ui.tour import overlay
 
-st.set_page_config(page_title="Transformer Atlas", page_icon=":material/hub:", layout="wide")
+st.set_page_config(page_title="Transformer Atlas", page_icon=str(ASSETS / "favicon.png"), layout="wide")
 
 sections: dict[str, list] = {}
 for info in registered():

@@ -73,11 +73,26 @@ def browser():
 
 
 def wait_for_page(page, *, timeout_ms: int = 180_000) -> None:
-    """Wait until Streamlit finished running and at least one chart or table is drawn."""
+    """Wait until Streamlit finished its run (script state notRunning, nothing stale) and at
+    least one chart or table is drawn."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
     page.wait_for_selector(f'{CHART}, [data-testid="stDataFrame"]', timeout=timeout_ms)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)
+        """() => { const app = document.querySelector('[data-testid="stApp"]');
+                   return app && app.getAttribute('data-test-script-state') === 'notRunning'
+                          && !document.querySelector('[data-stale="true"]'); }""", timeout=timeout_ms)
+
+
+def offline_guard(page) -> list[str]:
+    """Record every request that would leave this machine (the app must work fully offline)."""
+    outside: list[str] = []
+
+    def check(request):
+        url = request.url
+        if not url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "http://localhost", "data:", "blob:", "about:")):
+            outside.append(url)
+    page.on("request", check)
+    return outside
 
 
 def screenshot(page, name: str) -> Path:

@@ -3,7 +3,8 @@ no traceback is shown, and saves a screenshot under tests/artifacts/ (git-ignore
 import pytest
 
 from pages.ui.nav import registered
-from tests.browser_util import browser, page_text_problems, screenshot, serve_app, wait_for_page
+from tests.browser_util import (browser, offline_guard, page_text_problems, screenshot, serve_app,
+                                wait_for_page)
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +24,7 @@ def test_page_draws_in_chromium(app_url, chromium, info):
     page = chromium.new_page(viewport={"width": 1400, "height": 1000})
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    outside = offline_guard(page)
     path = "" if info.url_path == "home" else info.url_path
     page.goto(f"{app_url}/{path}", wait_until="domcontentloaded")
     wait_for_page(page)
@@ -31,6 +33,7 @@ def test_page_draws_in_chromium(app_url, chromium, info):
     assert shot.stat().st_size > 10_000
     assert page_text_problems(page) == []
     assert errors == [], errors
+    assert outside == [], f"requests leaving the machine: {outside[:5]}"
     page.close()
 
 
