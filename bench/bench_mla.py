@@ -14,7 +14,7 @@ from core import kv_cache, mla
 
 PRESET = "DeepSeek-V2-Lite shapes"
 PROMPTS = (512, 2048)
-NEW_TOKENS = 32
+NEW_TOKENS = 16
 
 
 def main() -> pathlib.Path:

@@ -202,7 +202,8 @@ def as_rows(ms: list[Measurement]) -> list[dict]:
     """Table rows; the speed-up column is measured, the ideal one is 1/density."""
     return [{"tokens": m.seq_len, "density": round(m.density, 4), "tile density": round(m.block_density, 4),
              "flex ms": round(m.ms_flex, 2), "dense SDPA ms": round(m.ms_dense, 2),
-             "measured speed-up": round(m.speedup, 2), "ideal speed-up (1/density)": round(m.ideal_speedup, 2),
+             "measured speed-up": round(m.speedup, 2) if m.compiled else None,
+             "ideal speed-up (1/density)": round(m.ideal_speedup, 2),
              "flex peak MiB": round(m.peak_mib_flex, 1), "dense peak MiB": round(m.peak_mib_dense, 1),
              "max |flex - dense|": f"{m.max_abs_diff:.1e}", "flex compiled": m.compiled, "device": m.device}
             for m in ms]

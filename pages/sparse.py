@@ -35,7 +35,7 @@ def linear_errors(causal: bool, spread: float) -> list[dict]:
 
 @st.cache_data(max_entries=4, show_spinner="Timing softmax and linear attention…")
 def linear_times(causal: bool) -> list[dict]:
-    return linear_attention.time_vs_length(causal=causal)
+    return linear_attention.time_vs_length(causal=causal, repeat=5)
 
 
 @st.cache_resource(max_entries=8, show_spinner="Recomputing the layer and the rest of the model…")
@@ -121,8 +121,8 @@ with tab_pat, guard("the sparse pattern"):
             st.warning("flex_attention could not be compiled here, so it materialised the full matrix: "
                        "no speed-up is claimed.")
         show_table(rows, "sparse-measurements")
-    elif not st.session_state.get("sparse_measured"):
-        st.caption("Nothing measured yet: press **Measure**.")
+    else:
+        st.caption("Not measured yet for this pattern and these lengths: press **Measure**.")
 
 with tab_model, guard("the pattern on SmolLM2"):
     text = url_text("Text", "mtext", "The quick brown fox jumps over the lazy dog. The dog sleeps, "
@@ -173,4 +173,5 @@ with tab_lin, guard("linearised attention"):
         show_figure(fx.loglog(t["tokens"], {c: t[c] for c in t.columns[1:]}, x_title="sequence length (tokens)",
                               y_title="time (ms, median)"), "linear-time", data=t,
                     summary=f"At {t['tokens'].iloc[-1]:,} tokens: softmax {t.iloc[-1, 1]:.1f} ms, elu+1 "
-                            f"{t.iloc[-1, 2]:.1f} ms, Performer {t.iloc[-1, 3]:.1f} ms.")
+                            f"{t.iloc[-1, 2]:.1f} ms, Performer {t.iloc[-1, 3]:.1f} ms (medians of 5 on "
+                            f"{device.describe()}; noisy when the machine is shared).")
