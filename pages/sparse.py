@@ -9,6 +9,7 @@ from core.figures import basic
 from core.figures import efficiency as fx
 from pages.ui import (guard, show_figure, show_table, url_multiselect, url_number, url_select,
                       url_slider, url_text, url_toggle)
+from pages.ui.budget import expensive
 from pages.ui.engine import load_model, run_model
 
 MODEL = "smollm2-135m"
@@ -93,11 +94,12 @@ with tab_pat, guard("the sparse pattern"):
     done = st.session_state.setdefault("sparse_measured", set())
     if st.button("Measure", type="primary", icon=":material/speed:"):
         sparse_exec.check_lengths(sorted(lengths))
-        bar = st.progress(0.0, text="Compiling and timing…")
-        for i, length in enumerate(sorted(lengths)):
-            bar.progress(i / len(lengths), text=f"{length:,} tokens ({i + 1}/{len(lengths)})…")
-            measured(key[0], key[1], length)
-        bar.progress(1.0, text="Done")
+        with expensive("compile"):
+            bar = st.progress(0.0, text="Compiling and timing…")
+            for i, length in enumerate(sorted(lengths)):
+                bar.progress(i / len(lengths), text=f"{length:,} tokens ({i + 1}/{len(lengths)})…")
+                measured(key[0], key[1], length)
+            bar.progress(1.0, text="Done")
         done.add(key)
     if key in done and lengths:
         rows = pd.DataFrame([measured(key[0], key[1], length) for length in key[2]])
