@@ -42,7 +42,7 @@ class ClipSpec:
 REGISTRY = {
     TINY: ClipSpec(TINY, "ViT 64px/8 + 4-layer text, width 64", None,
                    "synthetic images of coloured shapes with templated captions, generated on the fly (no natural photos)",
-                   "trained on this machine's CPU by core/tiny_clip.py; weights in assets/tiny_clip"),
+                   "trained on this machine's CPU by core/tiny_clip.py (weights and MODEL_CARD.md in assets/tiny_clip)"),
     VIT_B32: ClipSpec(VIT_B32, "ViT-B-32", "laion2b_s34b_b79k",
                       "LAION-2B: 2 billion English image-text pairs from the web (34B samples seen)",
                       "LAION's OpenCLIP release, fetched from the Hugging Face hub"),
@@ -189,8 +189,10 @@ def zero_shot(image_emb: np.ndarray, classes: list[str], templates: list[str], c
     if temperature <= 0:
         raise InputError("The temperature must be positive.")
     classes = check_texts(classes, clip)
-    prompts = [t.format(c) for c in classes for t in templates]
-    e = embed_texts(prompts, clip).reshape(len(classes), len(templates), -1).mean(1)   # (class, d)
+    if len(templates) > len(TEMPLATES) + 3:
+        raise InputError(f"{len(templates)} templates; the cap is {len(TEMPLATES) + 3}.")
+    per = [embed_texts([t.format(c) for c in classes], clip) for t in templates]   # template x (class, d)
+    e = np.mean(per, axis=0)                                                       # (class, d)
     e = e / np.linalg.norm(e, axis=-1, keepdims=True)
     cos = cosine(image_emb[None], e)[0]
     scale = float(clip.model.logit_scale.exp())
@@ -207,13 +209,17 @@ def joint_map(image_emb: np.ndarray, text_emb: np.ndarray) -> tuple[np.ndarray, 
 
 
 @torch.no_grad()
-def text_patch_similarity(image, text: str, clip: LoadedClip) -> np.ndarray:
-    """Cosine similarity between one text and every patch token projected into the joint
-    space: (grid, grid). CLIP is trained on the CLS token only, so this is a coarse,
-    approximate localisation (as in MaskCLIP, Zhou et al. 2022), not a segmentation."""
+def text_patch_similarity(image, text: str, clip: LoadedClip, others: list[str] = ()) -> tuple[np.ndarray, np.ndarray]:
+    """Cosine between one text and every patch token projected into the joint space.
+
+    Returns (raw, relative), each (grid, grid). ``relative`` subtracts, per patch, the mean cosine
+    over all texts (``text`` plus ``others``): patch tokens share a large text-independent offset,
+    and the contrast shows where *this* text wins. CLIP is trained on the CLS token only, so both
+    are coarse, approximate localisations (as in MaskCLIP, Zhou et al. 2022), not segmentations.
+    """
     x, _ = vision.preprocess(image, clip.transform)
-    tokens = vision.patch_tokens(clip.model.visual, x[None])[0, 1:]        # (n, embed_dim)
-    t = embed_texts([text], clip)
-    sim = cosine(tokens.float().cpu().numpy(), t)[:, 0]
-    g = int(round(len(sim) ** 0.5))
-    return sim.reshape(g, g)
+    tokens = vision.patch_tokens(clip.model.visual, x[None])[0, 1:].float().cpu().numpy()   # (n, d)
+    texts = [text] + [t for t in others if t != text]
+    sims = cosine(tokens, embed_texts(texts, clip))                                        # (n, text)
+    g = int(round(len(sims) ** 0.5))
+    return sims[:, 0].reshape(g, g), (sims[:, 0] - sims.mean(1)).reshape(g, g)

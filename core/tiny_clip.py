@@ -53,13 +53,14 @@ class TinyClipConfig:
     seed: int = 0
     report_every: int = 50
     probe_size: int = 8             # probe images x captions tracked during training
+    data_start: int = 0             # first batch index of the training stream (continuations)
 
 
 PRESETS = {
     "default": TinyClipConfig(),
     # "train it live" on the page: narrower and shallower so it visibly learns in under a minute
-    "live": TinyClipConfig(embed_dim=32, vision_width=32, vision_layers=2, text_width=32,
-                           text_layers=2, text_heads=1, steps=120, batch_size=32, lr=3e-3,
+    "live": TinyClipConfig(embed_dim=32, image_size=32, vision_width=32, vision_layers=2, text_width=32,
+                           text_layers=2, text_heads=1, steps=150, batch_size=32, lr=3e-3,
                            warmup=10, report_every=10),
     "test": TinyClipConfig(embed_dim=32, vision_width=32, vision_layers=1, text_width=32,
                            text_layers=1, text_heads=2, steps=4, batch_size=8, report_every=2),
@@ -131,17 +132,24 @@ def probe_similarity(model, tok, images: torch.Tensor, captions: list[str]) -> n
 
 def train(cfg: TinyClipConfig = PRESETS["default"], *, callback: Callable[[dict, np.ndarray], None] | None = None,
           device: torch.device | None = None, log: Callable[[str], None] | None = None,
-          should_stop: Callable[[], bool] | None = None) -> TrainResult:
-    """Train from scratch with a fixed seed. ``callback(row, probe_sim)`` every report_every steps."""
+          should_stop: Callable[[], bool] | None = None, init: dict | None = None) -> TrainResult:
+    """Train with a fixed seed, from scratch or from ``init`` (a state dict of the same config).
+
+    ``callback(row, probe_sim)`` every report_every steps.
+    """
     device = device or get_device()
     torch.manual_seed(cfg.seed)
-    model = build_model(cfg).to(device)
+    model = build_model(cfg)
+    if init is not None:
+        model.load_state_dict(init)
+    model = model.to(device)
     tok = tokenizer(cfg)
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "embedding" not in n]
     other = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and "embedding" not in n)]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                              {"params": other, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.98), eps=1e-6)
-    p_img, p_cap, _ = shapes.make_batch(cfg.probe_size, split="heldout", seed=cfg.seed + 1000)
+    scfg = replace(shapes.DEFAULT, image_size=cfg.image_size)
+    p_img, p_cap, _ = shapes.make_batch(cfg.probe_size, split="heldout", seed=cfg.seed + 1000, cfg=scfg)
     p_img = images_to_tensor(p_img)
     history: list[dict] = []
     t0 = time.perf_counter()
@@ -150,7 +158,7 @@ def train(cfg: TinyClipConfig = PRESETS["default"], *, callback: Callable[[dict,
         for g in opt.param_groups:
             g["lr"] = _lr(cfg, step)
         imgs, caps, _ = shapes.make_batch(cfg.batch_size, split="train", seed=cfg.seed,
-                                          start=step * cfg.batch_size)
+                                          start=(cfg.data_start + step) * cfg.batch_size, cfg=scfg)
         x, t = images_to_tensor(imgs).to(device), tok(caps).to(device)
         img = F.normalize(model.encode_image(x), dim=-1)
         txt = F.normalize(model.encode_text(t), dim=-1)
@@ -191,14 +199,15 @@ def evaluate(model, cfg: TinyClipConfig, *, n: int = 500, seed: int = 12345) -> 
     tok = tokenizer(cfg)
     classes = shapes.class_names()
     t = F.normalize(model.encode_text(tok([f"a {c}" for c in classes]).to(dev)), dim=-1)
-    imgs, _, scenes = shapes.make_batch(n, split="heldout", seed=seed, n_objects=1)
+    scfg = replace(shapes.DEFAULT, image_size=cfg.image_size)
+    imgs, _, scenes = shapes.make_batch(n, split="heldout", seed=seed, n_objects=1, cfg=scfg)
     i = F.normalize(model.encode_image(images_to_tensor(imgs).to(dev)), dim=-1)
     pred = (i @ t.T).argmax(1).cpu().numpy()
     truth = np.array([classes.index(s.objects[0].label) for s in scenes])
     zs = float((pred == truth).mean())
     colour_ok = float(np.mean([classes[p].split()[0] == classes[g].split()[0] for p, g in zip(pred, truth)]))
     shape_ok = float(np.mean([classes[p].split()[1] == classes[g].split()[1] for p, g in zip(pred, truth)]))
-    imgs, caps, _ = shapes.make_batch(n, split="heldout", seed=seed + 1)
+    imgs, caps, _ = shapes.make_batch(n, split="heldout", seed=seed + 1, cfg=scfg)
     i = F.normalize(model.encode_image(images_to_tensor(imgs).to(dev)), dim=-1)
     tt = F.normalize(model.encode_text(tok(caps).to(dev)), dim=-1)
     sim = i @ tt.T
@@ -239,21 +248,28 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--preset", default="default", choices=list(PRESETS))
+    ap.add_argument("--init", type=Path, default=None, help="continue from this output folder's weights")
     ap.add_argument("--threads", type=int, default=2,
                     help="CPU threads; 1 is faster when the cores are oversubscribed")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     cfg = replace(PRESETS[args.preset], seed=args.seed, **({"steps": args.steps} if args.steps else {}))
+    init = None
+    if args.init:
+        prev, prev_cfg, _ = load(args.init, torch.device("cpu"))
+        init = prev.state_dict()
+        cfg = replace(cfg, data_start=prev_cfg.data_start + prev_cfg.steps)   # fresh samples
     print(json.dumps({"config": asdict(cfg), "device": str(get_device())}), flush=True)
     stop = []    # SIGUSR1 ends training early; the model is still evaluated and saved
     signal.signal(signal.SIGUSR1, lambda *_: stop.append(True))
-    result = train(cfg, log=lambda s: print(s, flush=True), should_stop=lambda: bool(stop))
+    result = train(cfg, log=lambda s: print(s, flush=True), should_stop=lambda: bool(stop), init=init)
     ev = evaluate(result.model, cfg)
     print(json.dumps({"eval": ev, "train_seconds": result.seconds}), flush=True)
     save(result, args.out, {"eval": ev, "device": str(get_device()), "threads": args.threads,
                             "command": f"python -m core.tiny_clip --out {args.out} --seed {args.seed}"
                                        + (f" --steps {args.steps}" if args.steps else "")
-                                       + (f" --preset {args.preset}" if args.preset != "default" else "")})
+                                       + (f" --preset {args.preset}" if args.preset != "default" else "")
+                                       + (f" --init {args.init}" if args.init else "")})
 
 
 if __name__ == "__main__":

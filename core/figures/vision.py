@@ -15,7 +15,7 @@ from PIL import Image
 from plotly.subplots import make_subplots
 
 from core.figures import basic
-from core.figures.theme import DIVERGING, OKABE_ITO, SEQUENTIAL, base_layout
+from core.figures.theme import OKABE_ITO, SEQUENTIAL, base_layout
 
 
 def _u8(pixels: np.ndarray) -> np.ndarray:
@@ -40,10 +40,10 @@ def image_with_grid(pixels: np.ndarray, patch_size: int, *, title: str = "") -> 
     s = pixels.shape[0]
     g = s // patch_size
     fig = go.Figure(go.Image(z=_u8(pixels), hovertemplate="x %{x}, y %{y}<extra></extra>"))
-    for i in range(1, g):
-        c = i * patch_size - 0.5
-        fig.add_shape(type="line", x0=c, x1=c, y0=-0.5, y1=s - 0.5, line={"color": "white", "width": 1})
-        fig.add_shape(type="line", y0=c, y1=c, x0=-0.5, x1=s - 0.5, line={"color": "white", "width": 1})
+    line = {"color": "white", "width": 1}
+    cuts = [i * patch_size - 0.5 for i in range(1, g)]
+    fig.update_layout(shapes=[dict(type="line", x0=c, x1=c, y0=-0.5, y1=s - 0.5, line=line) for c in cuts]
+                      + [dict(type="line", y0=c, y1=c, x0=-0.5, x1=s - 0.5, line=line) for c in cuts])
     # an invisible heatmap gives every patch a hover label
     idx = np.arange(g * g).reshape(g, g)
     fig.add_trace(go.Heatmap(z=idx, x0=(patch_size - 1) / 2, dx=patch_size, y0=(patch_size - 1) / 2,
@@ -53,30 +53,32 @@ def image_with_grid(pixels: np.ndarray, patch_size: int, *, title: str = "") -> 
     return base_layout(fig, title=title, height=420)
 
 
-def patch_strip(patches: np.ndarray, patch_size: int, *, limit: int = 256) -> go.Figure:
-    """The token sequence as the transformer reads it: [CLS] then patch 0, 1, 2 ... in a row.
-
-    ``patches`` is (n, p*p*3) in [0, 1]. Beyond ``limit`` patches the strip stops (the title says so).
-    """
+def patch_strip(patches: np.ndarray, patch_size: int, *, per_row: int = 17, limit: int = 256) -> go.Figure:
+    """The token sequence as the transformer reads it: [CLS], patch 0, patch 1 ... wrapped into
+    rows of ``per_row`` tokens so each stays visible. ``patches`` is (n, p*p*3) in [0, 1]."""
     n = len(patches)
     shown = min(n, limit)
-    p, gap = patch_size, max(1, patch_size // 8)
-    strip = np.ones((p, (shown + 1) * (p + gap), 3))
-    strip[:, :p] = np.array([0.0, 0.45, 0.7])                      # CLS cell, Okabe-Ito blue
-    for i in range(shown):
-        x0 = (i + 1) * (p + gap)
-        strip[:, x0:x0 + p] = patches[i].reshape(p, p, 3)
+    p, gap = patch_size, max(1, patch_size // 4)
+    rows = -(-(shown + 1) // per_row)
+    strip = np.ones((rows * (p + gap), per_row * (p + gap), 3))
+    cells = [np.broadcast_to(np.array([0.0, 0.45, 0.7]), (p, p, 3))]          # CLS, Okabe-Ito blue
+    cells += [patches[i].reshape(p, p, 3) for i in range(shown)]
+    xs, ys = [], []
+    for t, cell in enumerate(cells):
+        r, c = divmod(t, per_row)
+        strip[r * (p + gap):r * (p + gap) + p, c * (p + gap):c * (p + gap) + p] = cell
+        xs.append(c * (p + gap) + p / 2)
+        ys.append(r * (p + gap) + p / 2)
     fig = go.Figure(go.Image(z=_u8(strip), hoverinfo="skip"))
-    fig.add_annotation(x=p / 2, y=p / 2, text="CLS", showarrow=False, font={"color": "white", "size": 10})
-    centres = [(i + 1) * (p + gap) + p / 2 for i in range(shown)]
-    fig.add_trace(go.Scatter(x=centres, y=[p / 2] * shown, mode="markers", marker={"opacity": 0},
-                             hovertemplate="token %{customdata} = patch %{text}<extra></extra>",
-                             text=list(range(shown)), customdata=list(range(1, shown + 1)),
-                             showlegend=False))
+    fig.add_annotation(x=xs[0], y=ys[0], text="CLS", showarrow=False, font={"color": "white", "size": 11})
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", marker={"opacity": 0, "size": 14}, showlegend=False,
+                             text=["CLS"] + [f"patch {i}" for i in range(shown)],
+                             customdata=list(range(shown + 1)), hovertemplate="token %{customdata} = %{text}<extra></extra>"))
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed")
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed", scaleanchor="x")
     more = f" (first {shown} of {n} patches)" if shown < n else ""
-    return base_layout(fig, title=f"Sequence: 1 CLS + {n} patch tokens{more}", height=170)
+    return base_layout(fig, title=f"Sequence: 1 CLS + {n} patch tokens, read left to right, row by row{more}",
+                       height=120 + 55 * rows)
 
 
 def patch_scatter(coords: np.ndarray, patches: np.ndarray, patch_size: int, grid: int, *,
@@ -93,10 +95,9 @@ def patch_scatter(coords: np.ndarray, patches: np.ndarray, patch_size: int, grid
         hovertemplate="patch %{customdata[0]} (row %{customdata[1]}, col %{customdata[2]})<extra></extra>"))
     if thumbnails:
         span = float(np.ptp(coords, axis=0).max() or 1.0) / max(8.0, np.sqrt(n) * 1.6)
-        for i in range(n):
-            fig.add_layout_image(source=_data_uri(patches[i].reshape(patch_size, patch_size, 3)),
-                                 x=coords[i, 0], y=coords[i, 1], xref="x", yref="y", sizex=span, sizey=span,
-                                 xanchor="center", yanchor="middle", layer="above")
+        fig.update_layout(images=[dict(source=_data_uri(patches[i].reshape(patch_size, patch_size, 3)),
+                                       x=coords[i, 0], y=coords[i, 1], xref="x", yref="y", sizex=span, sizey=span,
+                                       xanchor="center", yanchor="middle", layer="above") for i in range(n)])
     ev = [f"{v:.0%}" for v in explained] + ["?", "?"]
     fig.update_xaxes(title=f"PC1 ({ev[0]} of variance)")
     fig.update_yaxes(title=f"PC2 ({ev[1]})")
@@ -155,9 +156,9 @@ def similarity_matrix(sim: np.ndarray, images: Sequence[str], texts: Sequence[st
     """N images x M texts cosine similarity; the best text of each image is outlined."""
     fig = basic.heatmap(sim, x=texts, y=images, x_title="text", y_title="image", hover="cosine",
                         colorscale=SEQUENTIAL, title=title, height=max(300, 60 * len(images) + 200))
-    for i, j in enumerate(np.asarray(sim).argmax(1)):
-        fig.add_shape(type="rect", x0=j - 0.5, x1=j + 0.5, y0=i - 0.5, y1=i + 0.5, xref="x", yref="y",
-                      line={"color": OKABE_ITO[3], "width": 3})
+    fig.update_layout(shapes=[dict(type="rect", x0=j - 0.5, x1=j + 0.5, y0=i - 0.5, y1=i + 0.5, xref="x", yref="y",
+                                   line={"color": OKABE_ITO[3], "width": 3})
+                              for i, j in enumerate(np.asarray(sim).argmax(1))])
     fig.update_traces(texttemplate="%{z:.2f}")
     return fig
 
@@ -184,6 +185,3 @@ def training_curve(history: Sequence[dict]) -> go.Figure:
     return basic.lines(steps, {"loss": [h["loss"] for h in history]}, x_title="step",
                        y_title="contrastive loss", title="Training loss")
 
-
-__all__ = ["image_with_grid", "patch_strip", "patch_scatter", "position_mosaic", "overlay", "head_grid",
-           "similarity_matrix", "joint_scatter", "training_curve", "DIVERGING"]
