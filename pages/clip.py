@@ -122,7 +122,9 @@ with guard("the CLIP similarities"):
     show_figure(figs.overlay(pix, heat, title=f"“{ptext}” vs each patch", label="Δ cosine" if len(texts) > 1 else "cosine"),
                 "clip-text-patch", data=pd.DataFrame({"raw_cosine": raw.ravel(), "relative": rel.ravel()}),
                 summary=f"Shown: {what}. Best patch: row {r}, column {c} ({heat.max():+.3f}; raw cosine {raw[r, c]:.3f}, "
-                        f"mean {raw.mean():.3f}). CLIP is trained on the CLS token only, so this is a coarse hint, not a mask.")
+                        f"mean {raw.mean():.3f}). CLIP is trained on the CLS token only, so this is a coarse hint, not a mask"
+                        + (": the tiny CLIP's patch tokens are not aligned with text (shapes often score lowest), so "
+                           "read this map as a negative result." if model == clip.TINY else ".")
 
 st.header("5 · Train a tiny CLIP live")
 live = tiny_clip.PRESETS["live"]
