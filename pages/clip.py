@@ -124,7 +124,7 @@ with guard("the CLIP similarities"):
                 summary=f"Shown: {what}. Best patch: row {r}, column {c} ({heat.max():+.3f}; raw cosine {raw[r, c]:.3f}, "
                         f"mean {raw.mean():.3f}). CLIP is trained on the CLS token only, so this is a coarse hint, not a mask"
                         + (": the tiny CLIP's patch tokens are not aligned with text (shapes often score lowest), so "
-                           "read this map as a negative result." if model == clip.TINY else ".")
+                           "read this map as a negative result." if model == clip.TINY else "."))
 
 st.header("5 · Train a tiny CLIP live")
 live = tiny_clip.PRESETS["live"]
