@@ -45,7 +45,7 @@ models: .venv/.atlas-deps
 	$(PY) -m core.prepare
 
 run: setup
-	$(PY) -m streamlit run app.py --server.port $(PORT) $(STREAMLIT_FLAGS)
+	$(PY) -m deploy.serve --server.port $(PORT) $(STREAMLIT_FLAGS)
 
 test: setup
 	$(PY) -m pytest -q tests

@@ -144,7 +144,7 @@ def scale_out(replicas: int = 3, port: int | None = None, *, env: dict | None = 
             logs.append(log)
             with open(log, "w") as fh:
                 procs.append(subprocess.Popen(
-                    [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(p),
+                    [sys.executable, "-m", "deploy.serve", "--server.port", str(p),
                      *STREAMLIT_FLAGS], cwd=ROOT, env=base_env, stdout=fh, stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent))
         urls = [f"http://{HOST}:{p}" for p in ports]

@@ -28,9 +28,9 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def serve_app(env: dict | None = None, port: int | None = None):
-    """Start `streamlit run app.py` with the no-outbound flags; yield its base URL."""
+    """Start the app (deploy.serve: streamlit run app.py) with the no-outbound flags; yield its base URL."""
     port = port or free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+    cmd = [sys.executable, "-m", "deploy.serve", "--server.port", str(port),
            "--server.headless", "true", "--browser.serverAddress", "127.0.0.1",
            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
     full_env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **(env or {})}
