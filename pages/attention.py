@@ -1,4 +1,6 @@
 """Attention maps: any head of a real model, interactive to 4,096 tokens; all-heads overview; bertviz."""
+import contextlib
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -6,6 +8,7 @@ import streamlit as st
 from core import attention, attention_stats, bertviz_offline, limits
 from core.figures import attention as figs
 from pages.ui import guard, model_picker, show_figure, show_table, url_select, url_slider, url_text, url_toggle
+from pages.ui.budget import expensive
 from pages.ui.engine import load_model, run_model
 from pages.ui.tokens import show_pills
 
@@ -55,7 +58,8 @@ with guard("the attention maps"):
     cfg = load_model(name).config
     with st.spinner(f"Forward pass over {n:,} tokens (cached afterwards; a 4,096-token pass takes "
                     "tens of seconds on a small CPU)…"):
-        res = run_model(name, text)
+        with expensive("long-sequence") if n > 512 else contextlib.nullcontext():
+            res = run_model(name, text)
     toks = res.tokens
     with st.expander(f"{n:,} tokens", expanded=n <= 64):
         show_pills(toks, res.ids, res.spans, limit=512)
