@@ -9,7 +9,7 @@ from core import attention, attention_stats, bertviz_offline, limits
 from core.figures import attention as figs
 from pages.ui import guard, model_picker, show_figure, show_table, url_select, url_slider, url_text, url_toggle
 from pages.ui.budget import expensive
-from pages.ui.engine import load_model, run_model
+from pages.ui.engine import load_model, memo_with_progress, run_model
 from pages.ui.tokens import show_pills
 
 SOURCES = {"your text": None, "Lee news corpus, 16 tokens": 16, "Lee news corpus, 512 tokens": 512,
@@ -22,9 +22,11 @@ def head_map(name: str, text: str, layer: int, head: int) -> np.ndarray:
     return attention.head_weights(run_model(name, text), layer, head).cpu().numpy()
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
-def head_overview(name: str, text: str, _progress=None) -> attention_stats.HeadOverview:
-    return attention_stats.overview(run_model(name, text), progress=_progress)
+def head_overview(name: str, text: str) -> attention_stats.HeadOverview:
+    res = run_model(name, text)
+    return memo_with_progress("head-overview", (name, text),
+                              lambda progress: attention_stats.overview(res, progress=progress),
+                              label="Per-head statistics:")
 
 
 @st.cache_resource(max_entries=2, show_spinner="Attention rollout through every layer…")
@@ -108,9 +110,7 @@ if res is None:           # the input was refused above, with its message
     st.stop()
 st.header("All heads at a glance")
 with guard("the all-heads overview"):
-    bar = st.progress(0.0, text="Per-head statistics…")
-    ov = head_overview(name, text, _progress=lambda f, msg: bar.progress(f, text=f"Per-head statistics: {msg}"))
-    bar.empty()
+    ov = head_overview(name, text)
     stat = url_select("Statistic", list(attention_stats.STATS), "stat", "sink_mass",
                       format_func=attention_stats.STATS.get)
     rows_note = (f"{len(ov.rows)} evenly spaced query rows of {n:,} (exact rows; means are estimates)"

@@ -9,7 +9,7 @@ from tests.apptest_util import problems, run_page
 
 TEXT_BAD = {
     "empty": "",
-    "100k": "The quick brown fox. " * 5000,
+    "100k": ("The quick brown fox. " * 5000)[:100_000],   # several keys must fit Streamlit's 512 KiB URL
     "control": "a\x00b\x07c\x1b[31mred\x7f\u200b",
     "rtl": "مرحبا بالعالم \u202eabc\u202c שלום",
     "emoji-cjk": "🙂👩‍👩‍👧 北京欢迎你 東京 서울",
@@ -57,6 +57,8 @@ def test_bad_value_in_every_key(page_keys, info, kind, name, value):
     keys = text_keys if kind == "text" else num_keys
     if not keys:
         pytest.skip(f"{info.url_path} has no {kind} keys")
+    if name == "100k":
+        keys = keys[:4]          # Streamlit drops a whole query string over 512 KiB
     at = run_page(info, {k: value for k in keys})
     assert problems(at) == [], f"{info.url_path} with {name}: {problems(at)}"
     body = " ".join(m.value for m in at.markdown)
@@ -65,7 +67,7 @@ def test_bad_value_in_every_key(page_keys, info, kind, name, value):
         # a hand-edited number is either in range (used) or named in a visible message
         warned = " ".join(w.value for w in at.warning)
         for k in keys:
-            assert at.query_params.get(k) != value or k in warned, f"{k}={value} neither used nor reported"
+            assert at.query_params.get(k) == value or k in warned, f"{k}={value} neither used nor reported"
     if name == "100k" and keys:
         warned = " ".join(w.value for w in at.warning) + " ".join(i.value for i in at.info)
         assert warned, "100k characters produced no visible message"
