@@ -68,7 +68,7 @@ def cold_start_and_rss() -> dict:
         page.wait_for_selector(CHART, timeout=300_000)
         cold = time.perf_counter() - t0
         server = next(p for p in psutil.process_iter(["cmdline"])
-                      if p.info["cmdline"] and "streamlit" in " ".join(p.info["cmdline"]) and str(port) in p.info["cmdline"])
+                      if p.info["cmdline"] and "deploy.serve" in " ".join(p.info["cmdline"]) and str(port) in p.info["cmdline"])
         rss_home = server.memory_info().rss
         for info in registered():
             page.goto(f"{url}/{'' if info.url_path == 'home' else info.url_path}", wait_until="domcontentloaded")
