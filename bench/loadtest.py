@@ -365,7 +365,7 @@ async def drive(base: str, sessions: int, seconds: float, pages: list[str], *, t
 
 def _pids_on_port(port: int) -> list[int]:
     return [p.pid for p in psutil.process_iter(["cmdline"])
-            if p.info["cmdline"] and "streamlit" in " ".join(p.info["cmdline"]) and str(port) in p.info["cmdline"]]
+            if p.info["cmdline"] and "deploy.serve" in " ".join(p.info["cmdline"]) and str(port) in p.info["cmdline"]]
 
 
 def summarize(stats: Stats, wall: float, rss: list[int], sessions: int) -> dict:
