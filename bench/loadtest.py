@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import os
 import re
-import statistics
 import tempfile
 import threading
 import time
@@ -420,10 +419,10 @@ def _details(name: str, stats: Stats) -> str:
         out.append(f"  - … and {len(stats.errors) - 25} more")
     out.append(f"- leaks ({len(stats.leaks)}): " + ("none" if not stats.leaks else ""))
     out += [f"  - {e}" for e in stats.leaks[:25]]
-    out.append(f"- outbound requests the browser tried (blocked: loopback only; not counted as errors): "
+    out.append("- outbound requests the browser tried (blocked: loopback only; not counted as errors): "
                + ("none" if not stats.outbound else ""))
     out += [f"  - {n}× `{u}`" for u, n in stats.outbound.most_common(8)]
-    out.append(f"- browser console errors (not counted as errors; distinct messages, count): "
+    out.append("- browser console errors (not counted as errors; distinct messages, count): "
                + ("none" if not stats.console_errors else ""))
     out += [f"  - {n}× `{m}`" for m, n in stats.console_errors.most_common(8)]
     return "\n".join(out)

@@ -7,7 +7,6 @@ No special tokens are added, so counts compare content only.
 """
 from __future__ import annotations
 
-import base64
 import functools
 import gzip
 import hashlib

@@ -21,7 +21,7 @@ def deeper(url_path: str, label: str) -> None:
 
 st.title("One sentence through the transformer")
 st.write("Type a sentence. Every number below comes from one forward pass of the real "
-         f"**SmolLM2-135M** (30 layers, 9 query heads sharing 3 key/value heads), running here.")
+         "**SmolLM2-135M** (30 layers, 9 query heads sharing 3 key/value heads), running here.")
 text = url_text("Your sentence", "text", "The capital of France is",
                 help=f"Up to {limits.current().max_text_chars:,} characters.")
 cfg = load_model(MODEL).config

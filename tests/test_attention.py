@@ -1,6 +1,5 @@
 """Attention maths on the real bundled models: lazy per-head weights equal eager attention, masks,
 GQA mapping, statistics invariants, rollout, offline bertviz and the figure builders."""
-import json
 
 import numpy as np
 import pytest

@@ -1,6 +1,5 @@
 """Hosted mode (ATLAS_HOSTED=1): allowlist only, tighter caps stated in the UI, expensive
 actions limited per session and one at a time per process."""
-import threading
 
 import pytest
 from streamlit.testing.v1 import AppTest

@@ -1,6 +1,5 @@
 """Unit tests of the engine: device choice, registry sources, real outputs, lazy attention."""
 import hashlib
-import shutil
 
 import pytest
 import torch
