@@ -228,7 +228,8 @@ def block_density(mask: torch.Tensor, block: int = 128) -> float:
     return float(tiles.float().mean())
 
 
-def cost(mask: torch.Tensor, d_head: int = 64, heads: int = 8, bytes_per_score: int = 4) -> dict:
+def cost(mask: torch.Tensor, d_head: int = 64, heads: int = 8, bytes_per_score: int = 4,
+         block: int = 128) -> dict:
     """Theoretical cost of one attention layer, dense vs this mask.
 
     FLOPs: 2 n_pairs d_head for q k^T plus 2 n_pairs d_head for weights @ v, per head.
@@ -245,5 +246,5 @@ def cost(mask: torch.Tensor, d_head: int = 64, heads: int = 8, bytes_per_score: 
         "score_bytes_dense": dense_pairs * heads * bytes_per_score,
         "score_bytes_sparse": kept * heads * bytes_per_score,
         "ideal_speedup": dense_pairs / max(kept, 1),
-        "block_density": block_density(mask),
+        "block": block, "block_density": block_density(mask, block),
     }

@@ -2,8 +2,10 @@
 
 Both kernels get the same boolean mask from ``core.sparse``: SDPA as ``attn_mask`` (the dense
 reference, every (q_pos, k_pos) score computed), flex_attention (Dong et al. 2024, PyTorch
-``torch.nn.attention.flex_attention``) through ``create_block_mask``, which skips the 128 x 128
-tiles that hold no kept pair. flex is compiled with ``torch.compile`` where that works; the
+``torch.nn.attention.flex_attention``) through ``create_block_mask``, which skips the tiles
+that hold no kept pair: 128 x 128 on CUDA (Triton's default), 32 x 32 on CPU, where smaller tiles
+measured faster at 4,096 tokens (~7% density: 128 -> 280 ms, 64 -> 201 ms, 32 -> 164 ms, 16 -> 160 ms
+with 2 threads; see bench/results/sparse.md). flex is compiled with ``torch.compile`` where that works; the
 compiled kernel is cached per process and per sequence length (a new length recompiles,
 seconds). Without compilation flex materialises the full score matrix, so uncompiled runs are
 labelled as such and never reported as a speed-up.
@@ -85,6 +87,9 @@ def check_lengths(lengths: list[int], device: torch.device | None = None) -> Non
 
 # --------------------------------------------------------------------------- kernels
 
+RECOMPILE_LIMIT = 64   # compiled kernels kept per process (one per length x pattern x tiling)
+
+
 @functools.lru_cache(maxsize=1)
 def _compiled_flex() -> tuple[Callable, bool]:
     """flex_attention compiled once per process (inductor caches one kernel per length)."""
@@ -95,9 +100,26 @@ def _compiled_flex() -> tuple[Callable, bool]:
         return flex_attention, False
 
 
+def call_compiled(q, k, v, block_mask) -> torch.Tensor:
+    """The compiled kernel, or an exception. Dynamo silently falls back to eager (full score
+    matrix) once a function has been recompiled ``recompile_limit`` times (8 by default), which
+    would pass an eager run off as compiled; here hitting the limit raises instead."""
+    fn, ok = _compiled_flex()
+    if not ok:
+        raise RuntimeError("torch.compile is unavailable here")
+    with torch._dynamo.config.patch(recompile_limit=RECOMPILE_LIMIT, fail_on_recompile_limit_hit=True):
+        return fn(q, k, v, block_mask=block_mask)
+
+
+def tile_size(device: torch.device | None = None) -> int:
+    """flex_attention's tile edge on this device (see the module docstring for the CPU figures)."""
+    return 128 if (device or get_device()).type == "cuda" else 32
+
+
 def block_mask_for(mask: torch.Tensor, device: torch.device, mod: Callable | None = None):
-    """flex's BlockMask for a (q_pos, k_pos) bool tensor. ``mod``: the same mask in closed form
-    (``core.sparse.mask_mod``); without it the mask_mod reads the tensor itself."""
+    """flex's BlockMask for a (q_pos, k_pos) bool tensor, tiled by ``tile_size(device)``.
+    ``mod``: the same mask in closed form (``core.sparse.mask_mod``); without it the mask_mod
+    reads the tensor itself."""
     from torch.nn.attention.flex_attention import create_block_mask
     m = mask.to(device)
     n_q, n_k = m.shape
@@ -105,7 +127,8 @@ def block_mask_for(mask: torch.Tensor, device: torch.device, mod: Callable | Non
     def lookup(b, h, q_idx, kv_idx):
         return m[q_idx, kv_idx]
 
-    return create_block_mask(mod or lookup, None, None, n_q, n_k, device=str(device))
+    return create_block_mask(mod or lookup, None, None, n_q, n_k, device=str(device),
+                             BLOCK_SIZE=tile_size(device))
 
 
 def run_flex(q, k, v, mask: torch.Tensor, compiled: bool = True,
@@ -113,11 +136,10 @@ def run_flex(q, k, v, mask: torch.Tensor, compiled: bool = True,
     """(batch, head, q_pos, d_head) each -> flex output, and whether it ran compiled."""
     from torch.nn.attention.flex_attention import flex_attention
     bm = block_mask_for(mask, q.device, mod)
-    fn, ok = _compiled_flex() if compiled else (flex_attention, False)
-    if ok:
+    if compiled:
         try:
-            return fn(q, k, v, block_mask=bm), True
-        except Exception:                               # noqa: BLE001 - compile failed here
+            return call_compiled(q, k, v, bm), True
+        except Exception:                               # noqa: BLE001 - compile failed or limit hit
             pass
     return flex_attention(q, k, v, block_mask=bm), False
 
@@ -174,12 +196,11 @@ def measure_one(mask: torch.Tensor, *, repeat: int = 3, seed: int = 0, compiled:
     out_dense = run_dense(q, k, v, m)
     diff = float((out_flex - out_dense).abs().max())
     bm = block_mask_for(m, device, mod)
-    fn = _compiled_flex()[0] if ok else None
     from torch.nn.attention.flex_attention import flex_attention
-    flex_call = (lambda: fn(q, k, v, block_mask=bm)) if ok else (lambda: flex_attention(q, k, v, block_mask=bm))
+    flex_call = (lambda: call_compiled(q, k, v, bm)) if ok else (lambda: flex_attention(q, k, v, block_mask=bm))
     dense_call = lambda: run_dense(q, k, v, m)
     return Measurement(
-        seq_len=n, density=sparse.density(mask), block_density=sparse.block_density(mask),
+        seq_len=n, density=sparse.density(mask), block_density=sparse.block_density(mask, tile_size(device)),
         ms_flex=_median_ms(flex_call, device, repeat), ms_dense=_median_ms(dense_call, device, repeat),
         peak_mib_flex=_peak_mib(flex_call, device), peak_mib_dense=_peak_mib(dense_call, device),
         max_abs_diff=diff, compiled=ok, device=str(device))

@@ -21,7 +21,7 @@ LENGTHS = [256, 512, 1024, 2048, 4096, 8192, 16384, 32768]
 def pattern_info(pattern: str, n: int, params_json: str):
     p = sparse.build(pattern, n, **json.loads(params_json))
     grid, f = fx.downsample_mask(p.mask)
-    return grid, f, p.params, p.notes, sparse.cost(p.mask)
+    return grid, f, p.params, p.notes, sparse.cost(p.mask, block=sparse_exec.tile_size())
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -73,13 +73,13 @@ with tab_pat, guard("the sparse pattern"):
     show_figure(fx.grid_figure(grid, f, title=f"{pattern} at {n:,} tokens"), f"sparse-mask-{pattern}-{n}",
                 data=pd.DataFrame(grid),
                 summary=f"{pattern} keeps {cost['pairs_kept']:,} of {cost['pairs_dense']:,} pairs "
-                        f"(density {cost['density']:.2%}); {cost['block_density']:.0%} of 128×128 tiles are "
+                        f"(density {cost['density']:.2%}); {cost['block_density']:.0%} of {cost['block']}×{cost['block']} tiles are "
                         f"non-empty{'' if f == 1 else f'; drawn as {f}×{f} tiles, the CSV holds the tile fractions drawn'}.")
     show_table(pd.DataFrame([
         {"quantity": q, "dense": f"{cost[a]:,}", "sparse": f"{cost[b]:,}"} for q, a, b in [
             ("pairs scored (per head)", "pairs_dense", "pairs_kept"),
             ("FLOPs, QKᵀ and AV, 8 heads × d_head 64", "flops_dense", "flops_sparse"),
-            ("score memory, fp32, 8 heads (bytes)", "score_bytes_dense", "score_bytes_sparse")]]), "sparse-cost", summary=f"Theory: ideal speed-up 1/density = {cost['ideal_speedup']:.1f}×; a 128×128 "
+            ("score memory, fp32, 8 heads (bytes)", "score_bytes_dense", "score_bytes_sparse")]]), "sparse-cost", summary=f"Theory: ideal speed-up 1/density = {cost['ideal_speedup']:.1f}×; a {cost['block']}×{cost['block']} "
                                f"block kernel computes every non-empty tile, so it can reach at most "
                                f"{1 / max(cost['block_density'], 1e-9):.1f}×.")
 

@@ -118,3 +118,16 @@ def test_apply_to_smollm2_is_functional_and_exact():
     assert eff.sparse_weights.sum(-1).sub(1).abs().max() < 1e-5
     assert hooks() == before                                   # nothing installed or left behind
     assert torch.equal(weights, lm.model.model.layers[5].self_attn.q_proj.weight)
+
+
+def test_recompile_limit_is_reported_not_hidden(monkeypatch):
+    """Past dynamo's recompile limit flex would silently run eagerly (full matrix); it must be
+    labelled as not compiled instead of being timed as a compiled kernel."""
+    q, k, v = (torch.randn(1, 2, 80, 16) for _ in range(3))
+    mask = sparse.build_mask("window", 80, window=8)
+    sparse_exec.run_flex(q[:, :, :48], k[:, :, :48], v[:, :, :48], mask[:48, :48])  # >= 1 kernel
+    monkeypatch.setattr(sparse_exec, "RECOMPILE_LIMIT", 1)
+    out, compiled = sparse_exec.run_flex(q, k, v, mask)                              # a new shape
+    assert not compiled
+    ref = sparse_exec.run_dense(q, k, v, mask)
+    assert (out - ref).abs().max() < 1e-5
