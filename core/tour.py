@@ -85,7 +85,7 @@ STEPS: tuple[Step, ...] = (
          "Loss falls as a power law in parameters and tokens. For a fixed compute budget the "
          "Chinchilla fit says grow both about equally (≈20 tokens per parameter); Llama 3 deliberately "
          "trains far past that to make inference cheap.",
-         (("fit", "hoffmann"),)),
+         (("fit", "hoffmann"), ("tab", "Real models"))),
 )
 
 

@@ -5,7 +5,7 @@ import streamlit as st
 
 from core import scaling
 from pages import scaling_sections as sec
-from pages.ui import guard, url_select
+from pages.ui import url_select, url_tabs
 
 st.title("Scaling laws")
 st.write("How loss falls with parameters N, tokens D and compute C ≈ 6ND — from the published fits "
@@ -14,19 +14,10 @@ st.write("How loss falls with parameters N, tokens D and compute C ≈ 6ND — f
 fit = url_select("Chinchilla constants (used by every Chinchilla tab)", list(scaling.FITS), "fit", radio=True,
                  format_func=lambda k: scaling.FITS[k].label)
 
-tabs = st.tabs(["Kaplan 2020", "Chinchilla & IsoFLOP", "Budget", "Real models", "Vision vs language",
-                "Fit your runs", "Live tiny sweep"])
-with tabs[0], guard("the Kaplan laws"):
-    sec.kaplan()
-with tabs[1], guard("the IsoFLOP explorer"):
-    sec.chinchilla(fit)
-with tabs[2], guard("the budget"):
-    sec.budget(fit)
-with tabs[3], guard("the real-model chart"):
-    sec.real_models(fit)
-with tabs[4], guard("the modality allocations"):
-    sec.modalities()
-with tabs[5], guard("the fit of your runs"):
-    sec.fit_runs()
-with tabs[6], guard("the tiny sweep"):
-    sec.sweep()
+url_tabs([("Kaplan 2020", "the Kaplan laws", sec.kaplan),
+          ("Chinchilla & IsoFLOP", "the IsoFLOP explorer", lambda: sec.chinchilla(fit)),
+          ("Budget", "the budget", lambda: sec.budget(fit)),
+          ("Real models", "the real-model chart", lambda: sec.real_models(fit)),
+          ("Vision vs language", "the modality allocations", sec.modalities),
+          ("Fit your runs", "the fit of your runs", sec.fit_runs),
+          ("Live tiny sweep", "the tiny sweep", sec.sweep)])

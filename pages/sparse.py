@@ -7,8 +7,8 @@ import streamlit as st
 from core import device, limits, linear_attention, sparse, sparse_exec
 from core.figures import basic
 from core.figures import efficiency as fx
-from pages.ui import (guard, show_figure, show_table, url_multiselect, url_number, url_select,
-                      url_slider, url_text, url_toggle)
+from pages.ui import (show_figure, show_table, url_multiselect, url_number, url_select,
+                      url_slider, url_tabs, url_text, url_toggle)
 from pages.ui.budget import expensive
 from pages.ui.engine import load_model, run_model
 
@@ -51,9 +51,7 @@ st.write("Full attention scores every (query, key) pair: n² work and memory. A 
          "only some pairs; below, the pattern is drawn, then **executed** with PyTorch's "
          "`flex_attention` (block-sparse, compiled) against dense `scaled_dot_product_attention` "
          "with the same boolean mask, and applied to a real model's head.")
-tab_pat, tab_model, tab_lin = st.tabs(["Pattern, executed and measured", "On SmolLM2", "Linearised attention"])
-
-with tab_pat, guard("the sparse pattern"):
+def pattern_tab() -> None:
     c1, c2 = st.columns(2)
     with c1:
         pattern = url_select("Pattern", sparse.PATTERNS, "pattern", "longformer")
@@ -126,7 +124,7 @@ with tab_pat, guard("the sparse pattern"):
     else:
         st.caption("Not measured yet for this pattern and these lengths: press **Measure**.")
 
-with tab_model, guard("the pattern on SmolLM2"):
+def model_tab() -> None:
     text = url_text("Text", "mtext", "The quick brown fox jumps over the lazy dog. The dog sleeps, "
                     "and the fox runs into the forest where it", area=True)
     c1, c2, c3, c4 = st.columns(4)
@@ -157,7 +155,7 @@ with tab_model, guard("the pattern on SmolLM2"):
     st.caption("Computed without hooks: the layer is recomputed from its stored input with this head's "
                "softmax restricted to the kept keys (renormalised), then the later layers run unchanged.")
 
-with tab_lin, guard("linearised attention"):
+def linear_tab() -> None:
     st.write("Replace exp(q·k) by φ(q)·φ(k) and the sums reorder: φ(Q)(φ(K)ᵀV) costs O(n) instead of O(n²). "
              "**elu+1** (Katharopoulos et al. 2020) is a different kernel, not an approximation; "
              "**Performer** random features (Choromanski et al. 2021) estimate the softmax kernel itself.")
@@ -177,3 +175,8 @@ with tab_lin, guard("linearised attention"):
                     summary=f"At {t['tokens'].iloc[-1]:,} tokens: softmax {t.iloc[-1, 1]:.1f} ms, elu+1 "
                             f"{t.iloc[-1, 2]:.1f} ms, Performer {t.iloc[-1, 3]:.1f} ms (medians of 5 on "
                             f"{device.describe()}; noisy when the machine is shared).")
+
+
+url_tabs([("Pattern, executed and measured", "the sparse pattern", pattern_tab),
+          ("On SmolLM2", "the pattern on SmolLM2", model_tab),
+          ("Linearised attention", "linearised attention", linear_tab)])

@@ -72,11 +72,12 @@ def browser():
             b.close()
 
 
-def wait_for_page(page, *, timeout_ms: int = 180_000) -> None:
-    """Wait until Streamlit finished its run (script state notRunning, nothing stale) and at
-    least one chart or table is drawn."""
+def wait_for_page(page, *, timeout_ms: int = 180_000, need_content: bool = True) -> None:
+    """Wait until Streamlit finished its run (script state notRunning, nothing stale) and, with
+    ``need_content``, at least one chart or table is drawn."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
-    page.wait_for_selector(f'{CHART}, [data-testid="stDataFrame"]', timeout=timeout_ms)
+    if need_content:
+        page.wait_for_selector(f'{CHART}, [data-testid="stDataFrame"]', timeout=timeout_ms)
     page.wait_for_function(
         """() => { const app = document.querySelector('[data-testid="stApp"]');
                    return app && app.getAttribute('data-test-script-state') === 'notRunning'

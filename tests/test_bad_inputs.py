@@ -27,12 +27,20 @@ def _is_number(v: str) -> bool:
         return False
 
 
-def _keys(info) -> tuple[list[str], list[str]]:
+def _keys(info) -> list[tuple[dict, list[str], list[str]]]:
+    """(base params, text keys, number keys) per view: one view, or one per tab on pages whose
+    tabs are in the link (lazy tabs: a tab's keys exist only while it is open)."""
     at = run_page(info)
     assert problems(at) == []
-    params = {k: at.query_params[k] for k in at.query_params if k not in SKIP_KEYS}
-    nums = [k for k, v in params.items() if _is_number(v)]
-    return [k for k in params if k not in nums], nums
+    views = [{"tab": t.label} for t in at.tabs] if "tab" in at.query_params else [{}]
+    out = []
+    for base in views:
+        at = run_page(info, base) if base else at
+        assert problems(at) == []
+        params = {k: at.query_params[k] for k in at.query_params if k not in SKIP_KEYS | set(base)}
+        nums = [k for k, v in params.items() if _is_number(v)]
+        out.append((base, [k for k in params if k not in nums], nums))
+    return out
 
 
 CASES = [(info, kind, name, value) for info in registered()
@@ -53,21 +61,27 @@ def page_keys():
 @pytest.mark.parametrize("info,kind,name,value", CASES,
                          ids=[f"{c[0].url_path}-{c[1]}-{c[2]}" for c in CASES])
 def test_bad_value_in_every_key(page_keys, info, kind, name, value):
-    text_keys, num_keys = page_keys(info)
-    keys = text_keys if kind == "text" else num_keys
-    if not keys:
+    views = [(base, text if kind == "text" else num) for base, text, num in page_keys(info)]
+    views = [(base, keys) for base, keys in views if keys]
+    if not views:
         pytest.skip(f"{info.url_path} has no {kind} keys")
+    for base, keys in views:
+        _check(info, base, keys, kind, name, value)
+
+
+def _check(info, base: dict, keys: list[str], kind: str, name: str, value: str) -> None:
     if name == "100k":
         keys = keys[:4]          # Streamlit drops a whole query string over 512 KiB
-    at = run_page(info, {k: value for k in keys})
-    assert problems(at) == [], f"{info.url_path} with {name}: {problems(at)}"
+    at = run_page(info, {**base, **{k: value for k in keys}})
+    where = f"{info.url_path} {base or ''} with {name}"
+    assert problems(at) == [], f"{where}: {problems(at)}"
     body = " ".join(m.value for m in at.markdown)
     assert "Traceback" not in body
     if kind == "num" and name in ("word", "nan", "huge", "negative"):
         # a hand-edited number is either in range (used) or named in a visible message
         warned = " ".join(w.value for w in at.warning)
         for k in keys:
-            assert at.query_params.get(k) == value or k in warned, f"{k}={value} neither used nor reported"
+            assert at.query_params.get(k) == value or k in warned, f"{where}: {k}={value} neither used nor reported"
     if name == "100k" and keys:
         warned = " ".join(w.value for w in at.warning) + " ".join(i.value for i in at.info)
-        assert warned, "100k characters produced no visible message"
+        assert warned, f"{where}: 100k characters produced no visible message"

@@ -83,3 +83,23 @@ def test_home_pipeline_typed_by_user(app_url, chromium):
     screenshot(page, "home-typed")
     assert page_text_problems(page) == []
     page.close()
+
+
+def test_tab_choice_is_in_the_link(app_url, chromium):
+    """Clicking a tab reruns only that tab and writes it to the URL; the copied link reopens it."""
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{app_url}/scaling", wait_until="domcontentloaded")
+    wait_for_page(page)
+    page.get_by_role("tab", name="Fit your runs").click()
+    page.wait_for_function("() => location.search.includes('tab=Fit+your+runs')", timeout=60_000)
+    wait_for_page(page)
+    link = page.url
+    assert page_text_problems(page) == []
+    fresh = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    fresh.goto(link, wait_until="domcontentloaded")
+    wait_for_page(fresh)
+    selected = fresh.locator('[role="tab"][aria-selected="true"]').inner_text()
+    assert selected.strip() == "Fit your runs"
+    assert "Seed 001's recipe" in fresh.inner_text("body")
+    page.close()
+    fresh.close()

@@ -20,7 +20,10 @@ def test_sparse_defaults_draw_mask_without_measuring():
     assert problems(at) == []
     assert "density 12.18%" in _text(at, "caption")            # Longformer, 4,096 tokens
     assert "press **Measure**" in _text(at, "caption")         # nothing compiled on first load
-    assert "KL(dense‖sparse)" in _text(at, "caption")           # the SmolLM2 view ran
+    assert "KL(dense‖sparse)" not in _text(at, "caption")       # lazy tabs: SmolLM2 not run
+    at = run_page(SPARSE, {"tab": "On SmolLM2"})
+    assert problems(at) == [] and "KL(dense‖sparse)" in _text(at, "caption")
+    assert "press **Measure**" not in _text(at, "caption")
 
 
 def test_sparse_window_longer_than_sequence_is_clamped():

@@ -17,39 +17,66 @@ def _metrics(at) -> dict:
     return {m.label: m.value for m in at.metric}
 
 
-def test_defaults_and_url_state():
-    at = run_page(INFO, {"fit": "epoch", "kN": "10.0", "kD": "12.0", "iso": "1e20|1e24",
-                         "lc": "24.0", "price": "3.5"})
-    assert problems(at) == []
+TABS = ["Kaplan 2020", "Chinchilla & IsoFLOP", "Budget", "Real models", "Vision vs language",
+        "Fit your runs", "Live tiny sweep"]
+
+
+def test_url_state_per_tab():
+    """Each tab is in the link (lazy tabs: only the open one runs) and its controls come from it."""
+    at = run_page(INFO, {"fit": "epoch", "kN": "10.0", "kD": "12.0"})
+    assert problems(at) == [] and at.query_params["tab"] == "Kaplan 2020"
     m = _metrics(at)
     assert m["L(N) alone"] == f"{scaling.kaplan_loss(N=1e10):.3f}"
     assert m["Joint L(N, D)"] == f"{scaling.kaplan_loss(1e10, 1e12):.3f}"
+    assert "Predicted loss" not in m                              # the Budget tab did not run
+
+    at = run_page(INFO, {"tab": "Budget", "fit": "epoch", "lc": "24.0", "price": "3.5"})
+    assert problems(at) == [] and at.query_params["tab"] == "Budget"
+    m = _metrics(at)
     plan = scaling.plan_budget(1e24, "epoch", peak_flops=989e12, mfu=0.4, price_per_gpu_hour=3.5)
     assert m["Predicted loss"] == f"{plan.loss:.3f}"
     assert m["Cost (USD)"] == f"${scaling.fmt_count(plan.cost)}"
-    assert len(at.get("plotly_chart")) >= 7
+    assert "L(N) alone" not in m
+
+    at = run_page(INFO, {"tab": "Chinchilla & IsoFLOP", "fit": "epoch", "iso": "1e20|1e24"})
     captions = " ".join(c.value for c in at.caption)
-    assert "C = 1e+24" in captions and "Epoch" in captions
+    assert problems(at) == [] and "C = 1e+24" in captions and "Epoch" in captions
     assert at.query_params["fit"] == "epoch"
 
 
+@pytest.mark.parametrize("tab", TABS)
+def test_every_tab_draws(tab):
+    at = run_page(INFO, {"tab": tab})
+    assert problems(at) == []
+    assert at.query_params["tab"] == tab
+    assert len(at.get("plotly_chart")) + len(at.dataframe) >= 1 or tab == "Live tiny sweep"
+
+
+def test_bad_tab_in_link_falls_back_with_a_message():
+    at = run_page(INFO, {"tab": "Nope"})
+    assert problems(at) == [] and at.query_params["tab"] == "Kaplan 2020"
+    assert any("“tab”" in w.value for w in at.warning)
+
+
 def test_gpu_budget_mode():
-    at = run_page(INFO, {"bmode": "GPUs × days", "gpu": "A100", "count": "512", "days": "20.0", "mfu": "0.5"})
+    at = run_page(INFO, {"tab": "Budget", "bmode": "GPUs × days", "gpu": "A100", "count": "512", "days": "20.0", "mfu": "0.5"})
     assert problems(at) == []
     C = scaling.cluster_flops(312e12, 512, 20.0, 0.5)
     assert _metrics(at)["Compute (FLOPs)"] == f"{C:.2e}"
 
 
 def test_bad_link_values_fall_back_with_a_message():
-    at = run_page(INFO, {"fit": "bogus", "kN": "99", "iso": "1e99", "vis_b": "abc", "runs": "nope"})
-    assert problems(at) == []
-    warnings = " ".join(w.value for w in at.warning)
-    for key in ("fit", "kN", "iso", "vis_b", "runs"):
-        assert f"“{key}”" in warnings
+    for tab, bad in [("Kaplan 2020", {"fit": "bogus", "kN": "99"}), ("Chinchilla & IsoFLOP", {"iso": "1e99"}),
+                     ("Vision vs language", {"vis_b": "abc"}), ("Fit your runs", {"runs": "nope"})]:
+        at = run_page(INFO, {"tab": tab, **bad})
+        assert problems(at) == []
+        warnings = " ".join(w.value for w in at.warning)
+        for key in bad:
+            assert f"“{key}”" in warnings
 
 
 def test_chinchilla_form_fit_of_example_runs():
-    at = run_page(INFO, {"fitkind": "Chinchilla form L(N, D)", "targetC": "22.0"})
+    at = run_page(INFO, {"tab": "Fit your runs", "fitkind": "Chinchilla form L(N, D)", "targetC": "22.0"})
     assert problems(at) == []
     captions = " ".join(c.value for c in at.caption)
     assert "α = 0.3" in captions          # the example was generated with α = 0.3478
@@ -57,9 +84,10 @@ def test_chinchilla_form_fit_of_example_runs():
 
 
 def test_empty_isoflop_selection_and_seed_corrections_shown():
-    at = run_page(INFO, {"iso": "", "fit": "hoffmann"})
+    at = run_page(INFO, {"tab": "Chinchilla & IsoFLOP", "iso": "", "fit": "hoffmann"})
     assert problems(at) == []
     assert any("Pick at least one budget" in i.value for i in at.info)
+    at = run_page(INFO, {"tab": "Real models", "fit": "hoffmann"})
     assert any("Seed 002 disagrees" in w.value for w in at.warning)
 
 
@@ -69,7 +97,7 @@ def test_tiny_sweep_button_toy_preset(monkeypatch, hosted):
     monkeypatch.setitem(tiny_sweep.PRESETS, "hosted" if hosted else "full", toy)
     if hosted:
         monkeypatch.setenv("ATLAS_HOSTED", "1")
-    at = run_page(INFO)
+    at = run_page(INFO, {"tab": "Live tiny sweep"})
     next(b for b in at.button if b.label == "Train the sweep").click().run()
     assert problems(at) == []
     captions = " ".join(c.value for c in at.caption)

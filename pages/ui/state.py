@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from pages.ui.messages import bad_input
+from pages.ui.messages import bad_input, guard
 
 PAGE_KEY = "atlas:page"     # set by app.py to the running page's url path
 
@@ -162,3 +162,27 @@ def url_multiselect(label: str, options: Sequence, key: str, default: Sequence =
                            max_selections=max_selections)
     _publish(key, "|".join(str(v) for v in value))
     return value
+
+
+def url_tabs(sections: Sequence[tuple[str, str, Callable[[], None]]], key: str = "tab") -> str:
+    """Tabs whose selection is in the link; ``sections`` are (label, what, body). Only the open
+    tab's ``body()`` runs (Streamlit's lazy tabs, ``on_change="rerun"``), inside ``guard(what)``.
+    Returns the open tab's label."""
+    labels = [label for label, _, _ in sections]
+    skey = session_key(key)
+    first = f"{skey}:link"                     # the link's tab, fixed for the widget's lifetime
+    if first not in st.session_state:
+        raw = st.query_params.get(key)
+        if raw is not None and raw not in labels:
+            bad_input(f"The link's value for “{key}” ({raw[:80]!r}) was ignored: not one of "
+                      f"{', '.join(labels)}. Showing “{labels[0]}”.")
+        st.session_state[first] = raw if raw in labels else labels[0]
+    tabs = st.tabs(labels, default=st.session_state[first], key=skey, on_change="rerun")
+    open_label = labels[0]
+    for tab, (label, what, body) in zip(tabs, sections):
+        if tab.open:
+            open_label = label
+            with tab, guard(what):
+                body()
+    _publish(key, open_label)
+    return open_label
