@@ -51,7 +51,7 @@ FITS: dict[str, ChinchillaFit] = {f.key: f for f in [
     ChinchillaFit("hoffmann", "Hoffmann et al. 2022, Approach 3", 1.69, 406.4, 410.7, 0.34, 0.28,
                   "Hoffmann et al. 2022, 'Training Compute-Optimal Large Language Models', eq. (10) "
                   "and Appendix D.2 (arXiv:2203.15556)"),
-    ChinchillaFit("epoch", "Epoch AI refit (Besiroglu et al. 2024)", 1.82, 482.01, 2085.43, 0.3478, 0.3658,
+    ChinchillaFit("epoch", "Epoch AI refit (Besiroglu et al. 2024)", 1.8172, 482.01, 2085.43, 0.3478, 0.3658,
                   "Besiroglu, Erdil, Barnett & You 2024, 'Chinchilla Scaling: A replication attempt', "
                   "Table 1 (arXiv:2404.10102)"),
 ]}

@@ -52,6 +52,14 @@ def test_every_tab_draws(tab):
     assert len(at.get("plotly_chart")) + len(at.dataframe) >= 1 or tab == "Live tiny sweep"
 
 
+def test_vision_tab_marks_secondary_numbers():
+    at = run_page(INFO, {"tab": "Vision vs language"})
+    assert problems(at) == []
+    assert any("secondary source" in w.value for w in at.warning)
+    caps = " ".join(c.value for c in at.caption)
+    assert "at 1e26 vision (dense, Tong) wants 399 tokens/param vs language's 40" in caps  # 20·10^(5·0.26), 20·10^(5·0.06)
+
+
 def test_bad_tab_in_link_falls_back_with_a_message():
     at = run_page(INFO, {"tab": "Nope"})
     assert problems(at) == [] and at.query_params["tab"] == "Kaplan 2020"
