@@ -5,13 +5,14 @@ size (small/large) at a position (left/right/top/bottom/middle) on a light backg
 templated caption such as "a small red circle on the left and a blue square". Images and
 captions are a pure function of (split, seed, index): the train and held-out splits draw from
 disjoint random streams, so held-out images are unseen draws from the same distribution (not
-unseen concepts - every colour/shape pair also occurs in training).
+unseen concepts - every colour/shape pair also occurs in training). ``make_contrast_batch`` gives
+hard negatives for training: groups of one scene that differ only in one object's shape or colour.
 
 Arrays: images are uint8 (batch, height, width, 3).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -63,14 +64,25 @@ class Scene:
     caption: str
 
 
-def _phrase(o: ShapeObject, rng: np.random.Generator, cfg: ShapesConfig) -> str:
-    size = "" if rng.random() < cfg.p_drop_size else o.size + " "
-    pos = "" if rng.random() < cfg.p_drop_position else " " + o.position
+def _phrase(o: ShapeObject, drop_size: bool, drop_position: bool) -> str:
+    size = "" if drop_size else o.size + " "
+    pos = "" if drop_position else " " + o.position
     return f"a {size}{o.colour} {o.shape}{pos}"
 
 
-def sample_scene(rng: np.random.Generator, cfg: ShapesConfig = DEFAULT,
-                 n_objects: int | None = None) -> Scene:
+@dataclass(frozen=True)
+class _Draw:
+    """A scene's random choices before captioning, so a variant can keep the same caption wording."""
+    objects: tuple[ShapeObject, ...]
+    drops: tuple[tuple[bool, bool], ...]   # (drop size word, drop position word) per object
+    prefix: str
+
+    def scene(self) -> Scene:
+        phrases = [_phrase(o, *d) for o, d in zip(self.objects, self.drops)]
+        return Scene(self.objects, self.prefix + " and ".join(phrases))
+
+
+def _draw(rng: np.random.Generator, cfg: ShapesConfig, n_objects: int | None) -> _Draw:
     n = n_objects or (2 if rng.random() < cfg.p_two else 1)
     if n == 1:
         positions = [str(rng.choice(list(POSITIONS)))]
@@ -79,9 +91,14 @@ def sample_scene(rng: np.random.Generator, cfg: ShapesConfig = DEFAULT,
         rng.shuffle(positions)
     objs = tuple(ShapeObject(str(rng.choice(SHAPES)), str(rng.choice(list(COLOURS))),
                              str(rng.choice(SIZES)), p) for p in positions)
-    phrases = [_phrase(o, rng, cfg) for o in objs]
-    prefix = PREFIXES[rng.integers(len(PREFIXES))]
-    return Scene(objs, prefix + " and ".join(phrases))
+    drops = tuple((bool(rng.random() < cfg.p_drop_size), bool(rng.random() < cfg.p_drop_position))
+                  for _ in objs)
+    return _Draw(objs, drops, PREFIXES[rng.integers(len(PREFIXES))])
+
+
+def sample_scene(rng: np.random.Generator, cfg: ShapesConfig = DEFAULT,
+                 n_objects: int | None = None) -> Scene:
+    return _draw(rng, cfg, n_objects).scene()
 
 
 def _polygon(shape: str, cx: float, cy: float, r: float) -> list[tuple[float, float]]:
@@ -115,7 +132,7 @@ def render(scene: Scene, rng: np.random.Generator, cfg: ShapesConfig = DEFAULT) 
         fx, fy = POSITIONS[o.position]
         cx = (fx + rng.uniform(-cfg.jitter, cfg.jitter)) * s * k
         cy = (fy + rng.uniform(-cfg.jitter, cfg.jitter)) * s * k
-        r = (rng.uniform(0.09, 0.12) if o.size == "small" else rng.uniform(0.18, 0.22)) * s * k
+        r = (rng.uniform(0.12, 0.15) if o.size == "small" else rng.uniform(0.19, 0.23)) * s * k
         fill = tuple(int(np.clip(c + rng.integers(-20, 21), 0, 255)) for c in COLOURS[o.colour])
         if o.shape == "circle":
             draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=fill)
@@ -127,10 +144,11 @@ def render(scene: Scene, rng: np.random.Generator, cfg: ShapesConfig = DEFAULT) 
     return img.resize((s, s), Image.Resampling.BOX)
 
 
-def _rng(split: str, seed: int, index: int) -> np.random.Generator:
+def _rng(split: str, seed: int, index: int, stream: int = 0) -> np.random.Generator:
+    """The generator of one item; stream > 0 keys streams disjoint from make_batch's (stream 0)."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {list(SPLITS)}")
-    return np.random.default_rng([SPLITS[split], seed, index])
+    return np.random.default_rng([SPLITS[split], seed, index] + ([stream] if stream else []))
 
 
 def make_batch(n: int, *, split: str = "train", seed: int = 0, start: int = 0,
@@ -143,6 +161,35 @@ def make_batch(n: int, *, split: str = "train", seed: int = 0, start: int = 0,
         images.append(np.asarray(render(scene, rng, cfg)))
         captions.append(scene.caption)
         scenes.append(scene)
+    return np.stack(images), captions, scenes
+
+
+def make_contrast_batch(n_groups: int, group_size: int, *, split: str = "train", seed: int = 0,
+                        start: int = 0, cfg: ShapesConfig = DEFAULT, colour_every: int = 0):
+    """Groups start..start+n_groups of hard negatives: (images uint8 (n_groups*group_size, H, W, 3), captions, scenes).
+
+    Each group is one scene redrawn group_size times with only one object's shape changed (or its
+    colour, in every ``colour_every``-th group): same background, position, size, jitter and caption
+    wording, so within a group only that word tells the captions apart. A stream of its own, apart
+    from ``make_batch``'s.
+    """
+    images, captions, scenes = [], [], []
+    for g in range(start, start + n_groups):
+        attr = "colour" if colour_every and g % colour_every == colour_every - 1 else "shape"
+        choices = SHAPES if attr == "shape" else tuple(COLOURS)
+        pick = _rng(split, seed, g, stream=1)
+        base = _draw(pick, cfg, None)
+        k = int(pick.integers(len(base.objects)))                    # the object that varies
+        own = getattr(base.objects[k], attr)
+        others = [c for c in choices if c != own]
+        values = [own] + [others[j] for j in pick.permutation(len(others))[:group_size - 1]]
+        for v in values:
+            objs = tuple(replace(o, **{attr: v}) if j == k else o for j, o in enumerate(base.objects))
+            scene = replace(base, objects=objs).scene()
+            rng = _rng(split, seed, g, stream=2)                     # identical render draws per member
+            images.append(np.asarray(render(scene, rng, cfg)))
+            captions.append(scene.caption)
+            scenes.append(scene)
     return np.stack(images), captions, scenes
 
 

@@ -2,8 +2,10 @@
 
 The model is a real ``open_clip.CLIP``: a ViT image tower (Dosovitskiy et al. 2020) on 64x64
 images with 8x8 patches, and a causal transformer text tower over open_clip's bundled CLIP BPE
-tokenizer (context length 32). Training minimises the symmetric InfoNCE loss over a batch's
-image x caption similarity matrix, with a learned logit scale. Data: ``core.synthetic_shapes``.
+tokenizer (context length 24). Training minimises the symmetric InfoNCE loss over a batch's
+image x caption similarity matrix, with a learned logit scale. Data: ``core.synthetic_shapes``;
+most of each batch is hard-negative groups (one scene with only a shape or colour swapped), since
+in random batches colour and position alone tell the pairs apart and shape is never learned.
 
     python -m core.tiny_clip --out assets/tiny_clip --seed 0
 
@@ -45,15 +47,22 @@ class TinyClipConfig:
     text_layers: int = 4
     text_heads: int = 2
     context_length: int = 24
-    steps: int = 450
+    steps: int = 2400
     batch_size: int = 64
     lr: float = 1e-3
-    warmup: int = 100
+    warmup: int = 200
     weight_decay: float = 0.1
     seed: int = 0
     report_every: int = 50
     probe_size: int = 8             # probe images x captions tracked during training
     data_start: int = 0             # first batch index of the training stream (continuations)
+    contrast_groups: int = 12       # hard-negative groups per batch (shape or colour swapped), the rest random
+    group_size: int = 4
+    colour_group_every: int = 4     # every n-th group swaps colour instead of shape (0: never)
+
+    def __post_init__(self):
+        if self.contrast_groups * self.group_size > self.batch_size:
+            raise ValueError("contrast_groups * group_size must fit in batch_size")
 
 
 PRESETS = {
@@ -61,9 +70,9 @@ PRESETS = {
     # "train it live" on the page: narrower and shallower so it visibly learns in under a minute
     "live": TinyClipConfig(embed_dim=32, image_size=32, vision_width=32, vision_layers=2, text_width=32,
                            text_layers=2, text_heads=1, steps=150, batch_size=32, lr=3e-3,
-                           warmup=10, report_every=10),
+                           warmup=10, report_every=10, contrast_groups=4),
     "test": TinyClipConfig(embed_dim=32, vision_width=32, vision_layers=1, text_width=32,
-                           text_layers=1, text_heads=2, steps=4, batch_size=8, report_every=2),
+                           text_layers=1, text_heads=2, steps=4, batch_size=8, report_every=2, contrast_groups=1),
 }
 
 
@@ -130,6 +139,19 @@ def probe_similarity(model, tok, images: torch.Tensor, captions: list[str]) -> n
     return (i @ t.T).cpu().numpy()
 
 
+def _train_batch(cfg: TinyClipConfig, scfg: shapes.ShapesConfig, index: int) -> tuple[np.ndarray, list[str]]:
+    """Batch ``index`` of the train stream: random scenes plus hard-negative groups, (batch, H, W, 3) uint8."""
+    n_random = cfg.batch_size - cfg.contrast_groups * cfg.group_size
+    parts = []
+    if n_random:
+        parts.append(shapes.make_batch(n_random, split="train", seed=cfg.seed, start=index * n_random, cfg=scfg))
+    if cfg.contrast_groups:
+        parts.append(shapes.make_contrast_batch(cfg.contrast_groups, cfg.group_size, split="train", seed=cfg.seed,
+                                                start=index * cfg.contrast_groups, cfg=scfg,
+                                                colour_every=cfg.colour_group_every))
+    return np.concatenate([p[0] for p in parts]), [c for p in parts for c in p[1]]
+
+
 def train(cfg: TinyClipConfig = PRESETS["default"], *, callback: Callable[[dict, np.ndarray], None] | None = None,
           device: torch.device | None = None, log: Callable[[str], None] | None = None,
           should_stop: Callable[[], bool] | None = None, init: dict | None = None) -> TrainResult:
@@ -157,8 +179,7 @@ def train(cfg: TinyClipConfig = PRESETS["default"], *, callback: Callable[[dict,
     for step in range(cfg.steps):
         for g in opt.param_groups:
             g["lr"] = _lr(cfg, step)
-        imgs, caps, _ = shapes.make_batch(cfg.batch_size, split="train", seed=cfg.seed,
-                                          start=(cfg.data_start + step) * cfg.batch_size, cfg=scfg)
+        imgs, caps = _train_batch(cfg, scfg, cfg.data_start + step)
         x, t = images_to_tensor(imgs).to(device), tok(caps).to(device)
         img = F.normalize(model.encode_image(x), dim=-1)
         txt = F.normalize(model.encode_text(t), dim=-1)

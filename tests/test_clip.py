@@ -17,11 +17,28 @@ def test_tiny_clip_ranks_the_right_caption_first_on_heldout_images(tiny):
     The model card reports the same evaluation at n=500 (assets/tiny_clip/MODEL_CARD.md).
     """
     ev = tiny_clip.evaluate(tiny.model, tiny_clip.load(clip.ASSETS / "tiny_clip")[1], n=200, seed=777)
-    # measured at n=200, seed 777: see the printed figures; the card has n=500 (retrieval 20.6%, chance 0.2%)
+    # measured at n=200, seed 777: retrieval 53.5% (t2i 54.5%), zero-shot 78.5%, colour 100%, shape 78.5%;
+    # the card's n=500, seed 12345: retrieval 36.4%, zero-shot 77.8%, colour 100%, shape 77.8%
     print(ev)
-    assert ev["retrieval_i2t_top1"] >= 0.12 > 20 * ev["retrieval_chance"]
-    assert ev["zero_shot_top1"] >= 0.1 > 3 * ev["zero_shot_chance"]
-    assert ev["zero_shot_colour"] >= 0.9                            # colour is learned; shape is not (card)
+    assert ev["retrieval_i2t_top1"] >= 0.3 > 50 * ev["retrieval_chance"]
+    assert ev["zero_shot_top1"] >= 0.5 > 15 * ev["zero_shot_chance"]
+    assert ev["zero_shot_colour"] >= 0.9
+    assert ev["zero_shot_shape"] >= 0.5 > 2.5 / len(synthetic_shapes.SHAPES)   # shape learned: 3x its chance
+
+
+def test_contrast_groups_differ_only_in_the_swapped_word():
+    """Hard negatives: each group is one scene with one object's shape (or, 4th group, colour) swapped."""
+    imgs, caps, scenes = synthetic_shapes.make_contrast_batch(4, 3, seed=0, colour_every=4)
+    assert imgs.shape == (12, 64, 64, 3) and len(caps) == len(scenes) == 12
+    for g in range(4):
+        words = [c.split() for c in caps[3 * g:3 * g + 3]]
+        assert len({len(w) for w in words}) == 1 and len(set(map(tuple, words))) == 3
+        changed = {w for col in zip(*words) if len(set(col)) > 1 for w in col}
+        vocab = set(synthetic_shapes.COLOURS) if g == 3 else set(synthetic_shapes.SHAPES)
+        assert len(changed) == 3 and changed <= vocab
+        assert (imgs[3 * g:3 * g + 3, 0, 0] == imgs[3 * g, 0, 0]).all()    # same background draw
+    with pytest.raises(ValueError, match="fit"):
+        tiny_clip.TinyClipConfig(batch_size=8, contrast_groups=4, group_size=4)
 
 
 def test_tiny_clip_prefers_the_true_caption_of_the_bundled_scenes(tiny):
@@ -65,7 +82,8 @@ def test_zero_shot_softmax_and_temperature(tiny):
     assert np.isclose(cold.probs.sum(), 1) and np.isclose(hot.probs.sum(), 1)
     assert np.allclose(cold.logits, cold.logit_scale * cold.cosine / 0.5)
     assert cold.probs.max() > hot.probs.max()                      # temperature flattens
-    assert cold.classes[int(cold.probs.argmax())].startswith("red")   # colour right; shape is at chance
+    top2 = [cold.classes[i] for i in np.argsort(-cold.probs)[:2]]
+    assert top2[0].startswith("red") and "red circle" in top2      # measured: red square 0.52, red circle 0.48
 
 
 def test_joint_map_and_text_patch_heatmap(tiny):
