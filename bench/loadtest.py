@@ -93,6 +93,9 @@ class Stats:
     warm_notes: list[str] = field(default_factory=list)
     load_at_start: float = float("nan")
     timeouts: int = 0
+    ws_retries: int = 0            # websockets closed before they ever opened; the frontend retried
+    cpu_server: float = float("nan")
+    cpu_browsers: float = float("nan")
 
     def add(self, kind: str, seconds: float) -> None:
         self.latencies.setdefault(kind, []).append(seconds)
@@ -129,6 +132,52 @@ class RssSampler:
         self.samples.append(self.sample())
 
 
+class CpuMeter:
+    """CPU seconds (user + system) used during a block by some processes and their descendants,
+    optionally only those whose name contains ``name``. Polled every second, so processes that
+    come and go (Chromium renderers) count up to their last poll."""
+
+    def __init__(self, roots: list[int], name: str = "", interval: float = 1.0):
+        self.roots, self.name, self.interval = roots, name, interval
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _poll(self) -> None:
+        for root in self.roots:
+            with contextlib.suppress(psutil.Error):
+                top = psutil.Process(root)
+                for proc in [top, *top.children(recursive=True)]:
+                    with contextlib.suppress(psutil.Error):
+                        if self.name and self.name not in proc.name():
+                            continue
+                        t = proc.cpu_times()
+                        used = t.user + t.system
+                        # a process born during the block counts from 0, one alive before from now
+                        self.first.setdefault(proc.pid, 0.0 if proc.create_time() > self.t0 else used)
+                        self.last[proc.pid] = used
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._poll()
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.last[p] - self.first[p] for p in self.last)
+
+    def __enter__(self):
+        self.t0 = time.time()
+        self._poll()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(5)
+        self._poll()
+
+
 def _pct(values: list[float], q: float) -> float:
     values = sorted(values)
     if not values:
@@ -161,11 +210,20 @@ class Session:
         page.on("requestfailed", self._failed)
 
         def on_ws(ws):
-            born = self.nav
+            born, opened = self.nav, []
             if "/_stcore/stream" not in ws.url:
                 return
-            ws.on("socketerror", lambda e: born == self.nav and self.err(f"websocket error: {e}"))
-            ws.on("close", lambda _ws: born == self.nav and not self.closing and self.err("websocket closed"))
+
+            def closed(_ws) -> None:
+                if born != self.nav or self.closing:
+                    return
+                if opened:                 # a live session lost its connection: the user sees it
+                    self.err("websocket closed")
+                else:                      # never opened: the frontend gives up on it and retries;
+                    self.stats.ws_retries += 1     # check() still requires CONNECTED afterwards
+            ws.on("framereceived", lambda _f: opened or opened.append(True))
+            ws.on("socketerror", lambda e: born == self.nav and opened and self.err(f"websocket error: {e}"))
+            ws.on("close", closed)
         page.on("websocket", on_ws)
 
     def _failed(self, request) -> None:
@@ -325,7 +383,8 @@ async def warm_up(browser, servers: list[str], paths: list[str], stats: Stats, b
 
 
 async def drive(base: str, sessions: int, seconds: float, pages: list[str], *, timeout_s: float = 180,
-                max_actions: int = 400, warm_urls: list[str] = (), warm_s: float = 300) -> tuple[Stats, float]:
+                max_actions: int = 400, warm_urls: list[str] = (), warm_s: float = 300,
+                server_pids: list[int] = ()) -> tuple[Stats, float]:
     """Run ``sessions`` browser sessions against ``base`` for ``seconds``; return stats and wall time."""
     from playwright.async_api import async_playwright
 
@@ -345,7 +404,9 @@ async def drive(base: str, sessions: int, seconds: float, pages: list[str], *, t
             stop_at = t0 + seconds
             tasks = [asyncio.create_task(r.run(stop_at, max_actions, delay=min(10, seconds / 4) * r.idx / sessions))
                      for r in runners]
-            done, pending = await asyncio.wait(tasks, timeout=seconds + timeout_s + 60)
+            with CpuMeter(list(server_pids)) as cpu_server, CpuMeter([os.getpid()], "chrom") as cpu_browsers:
+                done, pending = await asyncio.wait(tasks, timeout=seconds + timeout_s + 60)
+            stats.cpu_server, stats.cpu_browsers = cpu_server.seconds, cpu_browsers.seconds
             for task in pending:
                 task.cancel()
                 stats.errors.append("a session was still busy at the overall deadline and was cancelled")
@@ -373,12 +434,16 @@ def summarize(stats: Stats, wall: float, rss: list[int], sessions: int) -> dict:
     row = {"sessions": sessions, "wall seconds": f"{wall:.0f}", "interactions done": len(every),
            "interactions / min": f"{60 * len(every) / wall:.1f}" if wall else "-",
            "errors": len(stats.errors), "of which interactions over the timeout": stats.timeouts,
+           "websocket connects retried by the frontend (not errors; see below)": stats.ws_retries,
            "leaks (another session's text seen)": len(stats.leaks),
            "own-text checks passed": stats.own_checks,
            "p50 latency (s)": f"{_pct(every, .5):.2f}", "p95 latency (s)": f"{_pct(every, .95):.2f}",
            "max latency (s)": f"{max(every):.2f}" if every else "-",
            "load average (1 min) at start": f"{stats.load_at_start:.1f}",
-           "server RSS start": mb(rss[0]), "server RSS peak": mb(max(rss)), "server RSS end": mb(rss[-1])}
+           "server RSS start": mb(rss[0]), "server RSS peak": mb(max(rss)), "server RSS end": mb(rss[-1]),
+           "CPU seconds in the timed part: server / browsers":
+               f"{stats.cpu_server:.0f} / {stats.cpu_browsers:.0f} (browsers "
+               f"{stats.cpu_browsers / max(stats.cpu_server + stats.cpu_browsers, 1e-9):.0%})"}
     for kind, values in sorted(stats.latencies.items()):
         row[f"{kind}: n, p50 / p95 (s)"] = f"{len(values)}, {_pct(values, .5):.2f} / {_pct(values, .95):.2f}"
     return row
@@ -391,7 +456,7 @@ def run_single(sessions: int, seconds: float, pages: list[str], timeout_s: float
         pids = _pids_on_port(port)
         with RssSampler(pids) as rss:
             stats, wall = asyncio.run(drive(url, sessions, seconds, pages, timeout_s=timeout_s, warm_urls=[url],
-                                       warm_s=warm_s))
+                                       warm_s=warm_s, server_pids=pids))
         return summarize(stats, wall, rss.samples, sessions), stats
 
 
@@ -401,7 +466,8 @@ def run_nginx(sessions: int, seconds: float, pages: list[str], replicas: int, ti
     with scale_out(replicas=replicas) as c:
         with RssSampler([*c.replica_pids, c.nginx_pid]) as rss:
             stats, wall = asyncio.run(drive(c.url, sessions, seconds, pages, timeout_s=timeout_s,
-                                            warm_urls=c.replica_urls, warm_s=warm_s))
+                                            warm_urls=c.replica_urls, warm_s=warm_s,
+                                            server_pids=[*c.replica_pids, c.nginx_pid]))
         row = summarize(stats, wall, rss.samples, sessions)
         row["torch threads per replica"] = c.threads_per_replica
         return row, stats
@@ -468,7 +534,13 @@ home link with `text`/`layer`/`head` params, open another page. Every sentence i
 (`The q<session>z code <n> is`), so each one costs a SmolLM2-135M forward pass on the CPU.
 Latency: input → rerun finished (new state shown, Streamlit's run state `notRunning`, nothing stale,
 chart drawn).
-Browsers, servers and other work share this machine's CPU, so latency includes client rendering.
+Browsers, servers and other work share this machine's CPU, so latency includes client rendering; the
+"CPU seconds" row splits the timed part's CPU between the server processes and the Chromium processes.
+Errors are what a user would see: page errors, tracebacks or exception boxes, HTTP 5xx, failed loopback
+requests, a live websocket that drops, a page not `CONNECTED` when checked, a timed-out interaction. A
+websocket that closes before it ever opened is Streamlit's frontend giving up on a slow handshake and
+retrying; it is counted on its own row, and the interaction still has to end `CONNECTED` with the right
+text to pass.
 Server RSS is sampled every second (sum over the replicas and nginx for the proxied run).
 
 **Verdict: {'PASS — zero errors and no leaks in every column' if verdict else 'FAIL — see the details below'}.**
