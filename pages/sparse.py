@@ -46,11 +46,6 @@ def model_effect(text: str, layer: int, head: int, pattern: str, size: int):
     return sparse_exec.apply_to_model(res, layer, head, p.mask), p.notes
 
 
-st.title("Sparse & linear attention")
-st.write("Full attention scores every (query, key) pair: n² work and memory. A sparse pattern keeps "
-         "only some pairs; below, the pattern is drawn, then **executed** with PyTorch's "
-         "`flex_attention` (block-sparse, compiled) against dense `scaled_dot_product_attention` "
-         "with the same boolean mask, and applied to a real model's head.")
 def pattern_tab() -> None:
     c1, c2 = st.columns(2)
     with c1:
@@ -124,6 +119,7 @@ def pattern_tab() -> None:
     else:
         st.caption("Not measured yet for this pattern and these lengths: press **Measure**.")
 
+
 def model_tab() -> None:
     text = url_text("Text", "mtext", "The quick brown fox jumps over the lazy dog. The dog sleeps, "
                     "and the fox runs into the forest where it", area=True)
@@ -155,6 +151,7 @@ def model_tab() -> None:
     st.caption("Computed without hooks: the layer is recomputed from its stored input with this head's "
                "softmax restricted to the kept keys (renormalised), then the later layers run unchanged.")
 
+
 def linear_tab() -> None:
     st.write("Replace exp(q·k) by φ(q)·φ(k) and the sums reorder: φ(Q)(φ(K)ᵀV) costs O(n) instead of O(n²). "
              "**elu+1** (Katharopoulos et al. 2020) is a different kernel, not an approximation; "
@@ -177,6 +174,11 @@ def linear_tab() -> None:
                             f"{device.describe()}; noisy when the machine is shared).")
 
 
+st.title("Sparse & linear attention")
+st.write("Full attention scores every (query, key) pair: n² work and memory. A sparse pattern keeps "
+         "only some pairs; below, the pattern is drawn, then **executed** with PyTorch's "
+         "`flex_attention` (block-sparse, compiled) against dense `scaled_dot_product_attention` "
+         "with the same boolean mask, and applied to a real model's head.")
 url_tabs([("Pattern, executed and measured", "the sparse pattern", pattern_tab),
           ("On SmolLM2", "the pattern on SmolLM2", model_tab),
           ("Linearised attention", "linearised attention", linear_tab)])
