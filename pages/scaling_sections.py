@@ -11,7 +11,7 @@ from core import limits, scaling, scaling_fit, scaling_models, tiny_sweep
 from core.figures import scaling as figs
 from core.paths import ASSETS
 from core.scaling import fmt_count
-from pages.ui.budget import expensive
+from pages.ui.jobs import background
 from pages.ui import show_figure, show_table, url_multiselect, url_number, url_select, url_slider, url_toggle
 
 EXAMPLE_CSV = ASSETS / "scaling" / "example_runs.csv"
@@ -346,13 +346,9 @@ def sweep() -> None:
                 "point, not the exponent.")
     if hosted:
         st.info(f"Hosted mode: the sweep is capped to {len(cfg.widths)} models × {cfg.steps} steps.")
-    key = f"scaling-sweep-{'hosted' if hosted else 'full'}"
-    if st.button("Train the sweep", icon=":material/play_arrow:", disabled=key in st.session_state):
-        bar = st.progress(0.0, text="Starting…")
-        with expensive("training"):
-            st.session_state[key] = tiny_sweep.run_sweep(cfg, lambda f, msg: bar.progress(min(f, 1.0), text=msg))
-        bar.empty()
-    res = st.session_state.get(key)
+    res = background(f"scaling-sweep-{'hosted' if hosted else 'full'}", "training",
+                     lambda report: tiny_sweep.run_sweep(cfg, report),
+                     button="Train the sweep", icon=":material/play_arrow:")
     if res is None:
         st.caption("Takes about 1–3 minutes on a 2-core CPU, less on a GPU; the result is kept for this session.")
         return

@@ -103,3 +103,18 @@ def test_tab_choice_is_in_the_link(app_url, chromium):
     assert "Seed 001's recipe" in fresh.inner_text("body")
     page.close()
     fresh.close()
+
+
+def test_sweep_survives_a_tab_switch(app_url, chromium):
+    """Long work runs in the background: leaving the tab mid-training (a rerun) loses nothing."""
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{app_url}/scaling?tab=Live+tiny+sweep", wait_until="domcontentloaded")
+    page.get_by_role("button", name="Train the sweep").click()
+    page.wait_for_function("() => document.body.innerText.includes('runs in the background')", timeout=60_000)
+    page.get_by_role("tab", name="Kaplan 2020").click()
+    page.wait_for_function("() => location.search.includes('tab=Kaplan')", timeout=60_000)
+    page.get_by_role("tab", name="Live tiny sweep").click()
+    page.wait_for_function("() => document.body.innerText.includes('Tiny-model exponent')", timeout=400_000)
+    assert page_text_problems(page) == []
+    assert page.get_by_role("button", name="Train the sweep").count() == 0    # kept, not retrained
+    page.close()

@@ -2,6 +2,7 @@
 Chinchilla-form fit, the tiny sweep (toy preset) and the hosted cap. File uploads cannot be
 driven by AppTest: CSV validation is tested through core (tests/test_scaling.py) and in a real
 browser."""
+import time
 from dataclasses import replace
 
 import pytest
@@ -107,6 +108,13 @@ def test_tiny_sweep_button_toy_preset(monkeypatch, hosted):
         monkeypatch.setenv("ATLAS_HOSTED", "1")
     at = run_page(INFO, {"tab": "Live tiny sweep"})
     next(b for b in at.button if b.label == "Train the sweep").click().run()
+    assert problems(at) == []
+    for _ in range(120):                  # the sweep trains in a worker thread; the page polls it
+        if "Tiny-model exponent" in " ".join(c.value for c in at.caption):
+            break
+        time.sleep(0.5)
+        at.run()
+        assert all(b.label != "Train the sweep" for b in at.button)      # running: no second start
     assert problems(at) == []
     captions = " ".join(c.value for c in at.caption)
     assert "Tiny-model exponent" in captions and "kept for this session" in captions
