@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -29,12 +30,12 @@ def describe() -> str:
     return "; ".join(f"{n} {label} per visitor" for n, _, label in KINDS.values())
 
 
-@contextlib.contextmanager
-def expensive(kind: str):
-    """Wrap one expensive action. Raises InputError (shown by ``guard``) when over budget."""
+def reserve(kind: str) -> Callable[[], None]:
+    """Take one ``kind`` run from this session's budget and the process's slot; returns the
+    release function (callable from any thread). Raises InputError (shown by ``guard``) when
+    over budget. Locally nothing is limited."""
     if not limits.hosted():
-        yield
-        return
+        return lambda: None
     per_session, wait, label = KINDS[kind]
     used = st.session_state.setdefault("atlas-budget", {})
     if used.get(kind, 0) >= per_session:
@@ -44,8 +45,15 @@ def expensive(kind: str):
     if not slot.acquire(timeout=wait):
         raise InputError(f"Another visitor's {label[:-1]} is running; this demo runs one at a time. "
                          f"Nothing was started — try again in a minute.")
+    used[kind] = used.get(kind, 0) + 1
+    return slot.release
+
+
+@contextlib.contextmanager
+def expensive(kind: str):
+    """Wrap one expensive action run inline (see ``reserve``)."""
+    release = reserve(kind)
     try:
-        used[kind] = used.get(kind, 0) + 1
         yield
     finally:
-        slot.release()
+        release()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from pages.ui.budget import expensive
+from pages.ui.budget import reserve
 
 
 @dataclass
@@ -36,11 +36,11 @@ def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=2, thread_name_prefix="atlas-job")
 
 
-def _run(budget, fn: Callable, job: Job):
+def _run(release: Callable[[], None], fn: Callable, job: Job):
     try:
         return fn(job.report)
     finally:
-        budget.__exit__(None, None, None)          # releases the hosted slot taken in the script run
+        release()                                   # the hosted slot taken in the script run
 
 
 def background(key: str, kind: str, fn: Callable[[Callable[[float, str], None]], object], *,
@@ -52,10 +52,9 @@ def background(key: str, kind: str, fn: Callable[[Callable[[float, str], None]],
         return st.session_state[done_key]
     job: Job | None = st.session_state.get(job_key)
     if job is None and st.button(button, icon=icon):
-        budget = expensive(kind)
-        budget.__enter__()                          # may refuse (hosted caps): nothing is started
+        release = reserve(kind)                     # may refuse (hosted caps): nothing is started
         job = Job()
-        job.future = _pool().submit(_run, budget, fn, job)
+        job.future = _pool().submit(_run, release, fn, job)
         st.session_state[job_key] = job
     if job is None:
         return None
