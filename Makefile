@@ -42,7 +42,7 @@ assets/vendor/.atlas-vendor:
 	touch $@
 
 models: .venv/.atlas-deps
-	$(PY) -m core.prepare
+	$(PY) -m core.runtime.prepare
 
 run: setup
 	$(PY) -m deploy.serve --server.port $(PORT) $(STREAMLIT_FLAGS)

@@ -1,8 +1,9 @@
 """Transformer Atlas: navigation and the shared sidebar. Pages live in pages/, maths in core/."""
 import streamlit as st
 
-from core import device, limits
-from core.paths import ASSETS
+from core.runtime import device
+from core.runtime import limits
+from core.runtime.paths import ASSETS
 from pages.ui.nav import registered
 from pages.ui.state import PAGE_KEY
 from pages.ui.tour import overlay

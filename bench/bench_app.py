@@ -27,13 +27,13 @@ def _subprocess_seconds(code: str, env: dict | None = None) -> float:
 def model_loads() -> list[dict]:
     # transformers and the model classes are imported before the clock starts: the figure is the
     # model load itself (import time is reported on its own row).
-    timer = ("import time,core.models as m,transformers;"
+    timer = ("import time,core.runtime.models as m,transformers;"
              "from transformers import AutoModelForCausalLM, AutoModel, AutoTokenizer, AutoConfig;"
              "t=time.perf_counter();{call};print(time.perf_counter()-t)")
     fresh = tempfile.mkdtemp(prefix="atlas-bench-cache-")
     rows = [{"what": "SmolLM2 GGUF → safetensors conversion (first ever)",
              "seconds": f"{_subprocess_seconds(timer.format(call='m.smollm_dir()'), {'ATLAS_CACHE_DIR': fresh}):.1f}"}]
-    imports = [_subprocess_seconds("import time;t=time.perf_counter();import core.models,transformers;"
+    imports = [_subprocess_seconds("import time;t=time.perf_counter();import core.runtime.models,transformers;"
                                    "from transformers import AutoModelForCausalLM;print(time.perf_counter()-t)")
                for _ in range(3)]
     rows.append({"what": "import torch + transformers (once per process)", "seconds": f"{statistics.median(imports):.2f}"})
@@ -41,7 +41,7 @@ def model_loads() -> list[dict]:
         samples = [_subprocess_seconds(timer.format(call=f"m.load('{name}')")) for _ in range(3)]
         rows.append({"what": f"{name}: first load in a process (from cache)",
                      "seconds": f"{statistics.median(samples):.2f}"})
-    from core import models
+    from core.runtime import models
     models.load("smollm2-135m")
     med, _ = median_time(lambda: models.load("smollm2-135m"), repeat=20)
     rows.append({"what": "smollm2-135m: load when already cached in the process", "seconds": f"{med:.6f}"})

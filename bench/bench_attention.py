@@ -1,7 +1,7 @@
 """Attention page at long inputs, and bertviz's HTML size, on this machine.
 
 - SmolLM2-135M on the first 4,096 tokens of the Lee corpus: forward pass once (cached by the app),
-  then per head view: recompute one head (``core.attention.head_weights``), build the three figures the
+  then per head view: recompute one head (``core.attention.heads.head_weights``), build the three figures the
   page sends (downsampled overview PNG, 64x64 full-resolution window, query-row bars) and serialise
   them as Streamlit does (plotly JSON). Targets: <= 1 MB sent per view, <= 0.5 s per head switch.
 - The naive alternative for comparison: one full-resolution plotly heatmap of the 4,096^2 weights.
@@ -19,7 +19,10 @@ import numpy as np
 import plotly.graph_objects as go
 
 from bench.common import md_table, median_time, write_report
-from core import attention, attention_stats, bertviz_offline, models
+from core.attention import heads as attention
+from core.attention import stats as attention_stats
+from core.attention import bertviz_offline
+from core.runtime import models
 from core.figures import attention as figs
 
 SMOL, MINI = models.DEFAULT_CAUSAL, models.DEFAULT_ENCODER

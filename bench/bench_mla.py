@@ -1,8 +1,8 @@
 """Decode time per token and cache bytes: MHA, GQA, MLA naive and MLA weight-absorbed.
 
-Random-weight attention stacks from core.mla at DeepSeek-V2-Lite shapes (d_model 2048, 16 heads,
+Random-weight attention stacks from core.efficiency.mla at DeepSeek-V2-Lite shapes (d_model 2048, 16 heads,
 d_c 512, d_h^R 64, d_nope 128, d_v 128; 2 layers), fp32, batch 1. Cache bytes are the tensors
-actually allocated (numel x element_size), checked against core.kv_cache.cache_bytes.
+actually allocated (numel x element_size), checked against core.efficiency.kv_cache.cache_bytes.
 Run: .venv/bin/python -m bench.bench_mla
 """
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 import pathlib
 
 from bench.common import md_table, write_report
-from core import kv_cache, mla
+from core.efficiency import kv_cache
+from core.efficiency import mla
 
 PRESET = "DeepSeek-V2-Lite shapes"
 PROMPTS = (512, 2048)

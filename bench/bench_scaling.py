@@ -18,9 +18,10 @@ def main() -> pathlib.Path:
     from streamlit.testing.v1 import AppTest
 
     from bench.common import md_table, median_time, write_report
-    from core import scaling, tiny_sweep
-    from core.paths import ASSETS, REPO
-    from core.scaling_fit import fit_chinchilla_form, fit_power_law, read_runs_csv
+    from core.scaling import laws as scaling
+    from core.scaling import tiny_sweep
+    from core.runtime.paths import ASSETS, REPO
+    from core.scaling.fit import fit_chinchilla_form, fit_power_law, read_runs_csv
 
     rows = []
     runs = read_runs_csv((ASSETS / "scaling" / "example_runs.csv").read_bytes())

@@ -14,7 +14,8 @@ import time
 import torch
 
 from bench.common import md_table, write_report
-from core import sparse, sparse_exec
+from core.efficiency import patterns as sparse
+from core.efficiency import flex as sparse_exec
 
 PATTERN, PARAMS = "longformer", {"window": 256, "global_tokens": 16}
 CPU_LENGTHS = (1024, 2048, 4096)
@@ -88,8 +89,8 @@ def main() -> pathlib.Path:
     body = (f"Pattern: {PATTERN} {PARAMS} (sliding window of 256 keys + 16 global tokens). Layer: batch 1, "
             f"{sparse_exec.HEADS} heads, d_head {sparse_exec.D_HEAD}, fp32. flex_attention is compiled with "
             "torch.compile (block mask from create_block_mask with 32 × 32 tiles on CPU, 128 × 128 on CUDA "
-            "(core.sparse_exec.tile_size); closed-form mask_mod from "
-            "core.sparse.mask_mod, tested equal to the boolean mask); dense is "
+            "(core.efficiency.flex.tile_size); closed-form mask_mod from "
+            "core.efficiency.patterns.mask_mod, tested equal to the boolean mask); dense is "
             "F.scaled_dot_product_attention with the same boolean mask. Speed-up = dense ms / flex ms from "
             "the same run; ideal = 1/density.\n\n"
             f"{verdict}\n\n{md_table(rows)}\n\nFirst flex call per length on CPU (compile included; inductor's on-disk cache may hold kernels from an earlier run): {compile_note}.\n\n"

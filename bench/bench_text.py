@@ -19,7 +19,9 @@ def _row(what: str, seconds: float, target: float | None, note: str = "") -> dic
 
 
 def main() -> pathlib.Path:
-    from core import bpe, embeddings as E, word2vec as W
+    from core.text import bpe
+    from core.text import glove as E
+    from core.text import word2vec as W
     from pages.ui.nav import by_url
     from tests.apptest_util import run_page
 

@@ -21,7 +21,8 @@ TEXTS = ["a red circle", "a blue square", "a green triangle", "a yellow star", "
 def embed_rows() -> list[dict]:
     import open_clip
 
-    from core import clip, vision
+    from core.vision import clip
+    from core.vision import vit as vision
     img = vision.sample_image("chelsea (cat)")
     rows = []
     tiny = clip.load(clip.TINY)

@@ -5,7 +5,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import attention, attention_stats, bertviz_offline, limits
+from core.attention import heads as attention
+from core.attention import stats as attention_stats
+from core.attention import bertviz_offline
+from core.runtime import limits
 from core.figures import attention as figs
 from pages.ui import guard, model_picker, show_figure, show_table, url_select, url_slider, url_text, url_toggle
 from pages.ui.budget import expensive

@@ -3,8 +3,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import attention, generation, models
-from core.errors import InputError
+from core.attention import heads as attention
+from core.text import generation
+from core.runtime import models
+from core.runtime.errors import InputError
 from core.figures import attention as figs
 from core.figures import basic
 from pages.ui import guard, show_figure, show_table, url_number, url_slider, url_text

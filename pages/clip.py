@@ -6,7 +6,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import clip, limits, synthetic_shapes, tiny_clip, vision
+from core.vision import clip
+from core.runtime import limits
+from core.vision import synthetic_shapes
+from core.vision import tiny_clip
+from core.vision import vit as vision
 from core.figures import basic
 from core.figures import vision as figs
 from pages.ui import guard, show_figure, url_multiselect, url_select, url_slider, url_text

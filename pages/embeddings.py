@@ -4,9 +4,12 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from core import contextual as ctx
-from core import embeddings as emb
-from core import limits, models, positional, word2vec
+from core.text import contextual as ctx
+from core.text import glove as emb
+from core.runtime import limits
+from core.runtime import models
+from core.text import positional
+from core.text import word2vec
 from core.figures import basic
 from core.figures import embeddings as figs
 from pages.ui.budget import expensive
@@ -26,7 +29,7 @@ def glove():
 
 @st.cache_resource
 def smollm_config():
-    """SmolLM2's config only (the same file core.models.load reads), without loading weights."""
+    """SmolLM2's config only (the same file core.runtime.models.load reads), without loading weights."""
     from transformers import AutoConfig
     return AutoConfig.from_pretrained(models.smollm_dir())
 

@@ -2,9 +2,10 @@
 import pandas as pd
 import streamlit as st
 
-from core import limits, models
+from core.runtime import limits
+from core.runtime import models
 from core.figures import basic
-from core.pipeline import walkthrough
+from core.text.pipeline import walkthrough
 from pages.ui import guard, show_figure, url_slider, url_text
 from pages.ui.engine import load_model
 from pages.ui.nav import registered

@@ -2,9 +2,10 @@
 import pandas as pd
 import streamlit as st
 
-from core import kv_cache as kc
-from core import limits, mla
-from core.errors import InputError
+from core.efficiency import kv_cache as kc
+from core.runtime import limits
+from core.efficiency import mla
+from core.runtime.errors import InputError
 from core.figures import efficiency as fx
 from pages.ui import bad_input, guard, show_figure, show_table, url_multiselect, url_number, url_select
 

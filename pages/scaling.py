@@ -1,9 +1,9 @@
 """Scaling laws: Kaplan and Chinchilla curves, IsoFLOP explorer, budget, real models on the
-frontier, vision vs language, fit-your-own-runs and a live tiny sweep. Maths: core.scaling,
-core.scaling_fit, core.scaling_models, core.tiny_sweep; figures: core.figures.scaling."""
+frontier, vision vs language, fit-your-own-runs and a live tiny sweep. Maths: core.scaling.laws,
+core.scaling.fit, core.scaling.catalogue, core.scaling.tiny_sweep; figures: core.figures.scaling."""
 import streamlit as st
 
-from core import scaling
+from core.scaling import laws as scaling
 from pages import scaling_sections as sec
 from pages.ui import url_select, url_tabs
 

@@ -4,7 +4,12 @@ import json
 import pandas as pd
 import streamlit as st
 
-from core import device, limits, linear_attention, sparse, sparse_exec
+from core.runtime import device
+from core.runtime import limits
+from core.efficiency import linear as linear_attention
+from core.efficiency import patterns as sparse
+from core.efficiency import flex as sparse_exec
+from core.efficiency import on_model
 from core.figures import basic
 from core.figures import efficiency as fx
 from pages.ui import (show_figure, show_table, url_multiselect, url_number, url_select,
@@ -43,7 +48,7 @@ def linear_times(causal: bool) -> list[dict]:
 def model_effect(text: str, layer: int, head: int, pattern: str, size: int):
     res = run_model(MODEL, text)
     p = sparse.build(pattern, res.n_tokens, **sparse.sized(pattern, size))
-    return sparse_exec.apply_to_model(res, layer, head, p.mask), p.notes
+    return on_model.apply_to_model(res, layer, head, p.mask), p.notes
 
 
 def pattern_tab() -> None:

@@ -2,8 +2,11 @@
 import pandas as pd
 import streamlit as st
 
-from core import bpe, limits, tokenizers, word2vec
-from core.errors import InputError
+from core.text import bpe
+from core.runtime import limits
+from core.text import tokenizers
+from core.text import word2vec
+from core.runtime.errors import InputError
 from core.figures import text as figs
 from pages.ui.state import session_key
 from pages.ui import guard, show_figure, show_table, url_select, url_slider, url_text

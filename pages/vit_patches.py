@@ -3,7 +3,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import clip, limits, vision
+from core.vision import clip
+from core.runtime import limits
+from core.vision import vit as vision
 from core.figures import vision as figs
 from pages.ui import guard, show_figure, show_table, url_select, url_slider, url_toggle
 

@@ -5,8 +5,13 @@ import numpy as np
 import pytest
 import torch
 
-from core import attention, attention_stats, bertviz_offline, limits, models
-from core.errors import InputError
+import core.attention as core_attention
+from core.attention import heads as attention
+from core.attention import stats as attention_stats
+from core.attention import bertviz_offline
+from core.runtime import limits
+from core.runtime import models
+from core.runtime.errors import InputError
 from core.figures import attention as figs
 
 TEXT = "The cat sat on the mat because it was tired."
@@ -92,7 +97,7 @@ def test_padding_and_combined_masks():
 def test_head_stats_invariants(smol):
     ov = attention_stats.overview(smol, attention_stats.QUICK)
     t = ov.table
-    assert t.equals(attention.head_stats(smol, attention_stats.QUICK))     # the public API
+    assert t.equals(core_attention.head_stats(smol, attention_stats.QUICK))     # the public API
     assert len(t) == 30 * 9 and set(attention_stats.STATS) <= set(t.columns)
     assert (t.entropy_bits >= 0).all() and (t.entropy_bits <= np.log2(smol.n_tokens) + 1e-6).all()
     assert t.sink_mass.between(0, 1).all() and t.prev_token.between(0, 1).all()
@@ -167,6 +172,6 @@ def test_max_pool_keeps_peaks():
 
 def test_blocked_causal_weights_equal_full(smol):
     """The row-blocked path used at long inputs gives the same weights as the one-shot softmax."""
-    full = attention.scores_to_weights(attention.head_scores(smol, 8, 1), attention.mask_for(smol))
+    full = attention.scores_to_weights(attention.head_scores(smol, 8, 1), attention.mask_for(smol, 8))
     blocked = attention.head_weights(smol, 8, 1, block=3)
     assert torch.allclose(blocked, full, atol=1e-6) and float(torch.triu(blocked, 1).abs().max()) == 0.0

@@ -3,7 +3,7 @@ the issue lists (over-cap text, MiniLM past 512 positions, bertviz cap, temperat
 (0, 1], tokens containing HTML)."""
 import json
 
-from core import limits
+from core.runtime import limits
 from pages.ui.nav import by_url
 from tests.apptest_util import problems, run_page
 

@@ -4,8 +4,9 @@ from collections import Counter
 
 import pytest
 
-from core import bpe, word2vec
-from core.errors import InputError
+from core.text import bpe
+from core.text import word2vec
+from core.runtime.errors import InputError
 
 # low x5, lower x2, newest x6, widest x3 (Sennrich et al. 2016, Fig. 1)
 TOY = " ".join(["low"] * 5 + ["lower"] * 2 + ["newest"] * 6 + ["widest"] * 3)

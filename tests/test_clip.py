@@ -1,9 +1,12 @@
-"""core.clip and the tiny CLIP trained here: held-out accuracy vs chance, similarity invariants, refusals."""
+"""core.vision.clip and the tiny CLIP trained here: held-out accuracy vs chance, similarity invariants, refusals."""
 import numpy as np
 import pytest
 
-from core import clip, synthetic_shapes, tiny_clip, vision
-from core.errors import InputError, ModelUnavailable
+from core.vision import clip
+from core.vision import synthetic_shapes
+from core.vision import tiny_clip
+from core.vision import vit as vision
+from core.runtime.errors import InputError, ModelUnavailable
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 import torch
 from PIL import Image
 
-from core import clip
+from core.vision import clip
 
 REPO = "models--laion--CLIP-ViT-B-32-laion2B-s34B-b79K"
 REV = "0" * 40

@@ -3,8 +3,10 @@ and the static-vs-contextual comparison on MiniLM."""
 import numpy as np
 import pytest
 
-from core import contextual, embeddings as E, word2vec as W
-from core.errors import InputError
+from core.text import contextual
+from core.text import glove as E
+from core.text import word2vec as W
+from core.runtime.errors import InputError
 
 
 def test_king_minus_man_plus_woman_is_queen():

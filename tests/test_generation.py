@@ -4,8 +4,9 @@ import math
 import pytest
 import torch
 
-from core import generation, models
-from core.errors import InputError
+from core.text import generation
+from core.runtime import models
+from core.runtime.errors import InputError
 
 SMOL = models.DEFAULT_CAUSAL
 PROMPT = "The capital of France is"

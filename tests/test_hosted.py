@@ -4,8 +4,9 @@ actions limited per session and one at a time per process."""
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import limits, models
-from core.errors import ModelUnavailable
+from core.runtime import limits
+from core.runtime import models
+from core.runtime.errors import ModelUnavailable
 from pages.ui.nav import by_url
 from tests.apptest_util import problems, run_page
 
@@ -46,7 +47,7 @@ def test_hosted_attention_picker_has_no_free_form_model(hosted):
 def _budget_script():
     import streamlit as st
 
-    from core.errors import InputError
+    from core.runtime.errors import InputError
     from pages.ui.budget import expensive
     for i in range(4):
         try:

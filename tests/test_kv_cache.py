@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from core import kv_cache as kc
-from core.errors import InputError
+from core.efficiency import kv_cache as kc
+from core.runtime.errors import InputError
 
 P = kc.presets(include_registry=False)
 LLAMA2_7B = {"num_hidden_layers": 32, "num_attention_heads": 32, "hidden_size": 4096,

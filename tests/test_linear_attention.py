@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from core import linear_attention as la
+from core.efficiency import linear as la
 
 
 @pytest.mark.parametrize("name", la.FEATURE_MAPS)

@@ -2,8 +2,8 @@
 import pytest
 import torch
 
-from core import kv_cache as kc
-from core import mla
+from core.efficiency import kv_cache as kc
+from core.efficiency import mla
 
 CFG = mla.MLAConfig(d_model=256, n_heads=4, d_nope=32, d_rope=16, d_v=32, d_c=64, gqa_groups=2, n_layers=2)
 

@@ -4,8 +4,11 @@ import hashlib
 import pytest
 import torch
 
-from core import attention, device, limits, models
-from core.errors import InputError, ModelUnavailable
+from core.attention import heads as attention
+from core.runtime import device
+from core.runtime import limits
+from core.runtime import models
+from core.runtime.errors import InputError, ModelUnavailable
 
 
 def test_device_override(monkeypatch):

@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from core import positional as P
+from core.text import positional as P
 
 
 def test_sinusoidal_worked_points():
@@ -46,6 +46,6 @@ def test_rope_rotation_is_relative():
 
 def test_smollm2_rope_settings_from_its_config():
     from transformers import AutoConfig
-    from core import models
+    from core.runtime import models
     cfg = P.rope_settings(AutoConfig.from_pretrained(models.smollm_dir()))
     assert cfg["rope_theta"] == 100000.0 and cfg["d_head"] == 64

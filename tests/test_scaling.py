@@ -1,4 +1,4 @@
-"""core.scaling / scaling_fit / scaling_models / tiny_sweep: closed forms against numerics,
+"""core.scaling.laws / scaling_fit / scaling_models / tiny_sweep: closed forms against numerics,
 published worked points, fitter coverage, CSV validation messages, the tiny sweep at toy size."""
 import math
 
@@ -7,11 +7,12 @@ import pandas as pd
 import pytest
 from scipy import optimize
 
-from core import scaling, scaling_models
-from core.errors import InputError
-from core.scaling_fit import (fit_chinchilla_form, fit_power_law, read_runs_csv, synthetic_runs,
+from core.scaling import laws as scaling
+from core.scaling import catalogue as scaling_models
+from core.runtime.errors import InputError
+from core.scaling.fit import (fit_chinchilla_form, fit_power_law, read_runs_csv, synthetic_runs,
                               validate_runs)
-from core.paths import ASSETS
+from core.runtime.paths import ASSETS
 
 
 # --------------------------------------------------------------------------- closed form vs numeric
@@ -211,7 +212,7 @@ def test_tiny_sweep_runs_and_reports_progress():
 
     import torch
 
-    from core import tiny_sweep
+    from core.scaling import tiny_sweep
     seen = []
     threads = torch.get_num_threads()
     cfg = replace(tiny_sweep.PRESETS["test"], widths=(8, 16, 24))

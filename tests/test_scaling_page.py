@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from core import scaling, tiny_sweep
+from core.scaling import laws as scaling
+from core.scaling import tiny_sweep
 from pages.ui.nav import by_url
 from tests.apptest_util import problems, run_page
 

@@ -1,12 +1,14 @@
-"""core.sparse masks (densities worked by hand), flex_attention == dense SDPA for every pattern,
+"""core.efficiency.patterns masks (densities worked by hand), flex_attention == dense SDPA for every pattern,
 the measurement budget, and a pattern applied to SmolLM2's real attention without side effects.
 
 flex is compiled once at 256 tokens (≈20 s on a 2-core CPU) and reused by every case."""
 import pytest
 import torch
 
-from core import sparse, sparse_exec
-from core.errors import InputError
+from core.efficiency import patterns as sparse
+from core.efficiency import flex as sparse_exec
+from core.efficiency import on_model
+from core.runtime.errors import InputError
 
 
 @pytest.mark.parametrize("pattern,n,params,kept", [
@@ -102,17 +104,18 @@ def test_budget_refuses_long_lengths(monkeypatch):
 
 
 def test_apply_to_smollm2_is_functional_and_exact():
-    from core import attention, models
+    from core.attention import heads as attention
+    from core.runtime import models
     res = models.run("smollm2-135m", "The capital of France is Paris. The capital of Germany is")
     lm = models.load("smollm2-135m")
     hooks = lambda: [(len(m._forward_hooks), len(m._forward_pre_hooks)) for m in lm.model.modules()]
     before, weights = hooks(), lm.model.model.layers[5].self_attn.q_proj.weight.clone()
     n = res.n_tokens
-    full = sparse_exec.apply_to_model(res, 5, 2, torch.ones(n, n, dtype=torch.bool))
+    full = on_model.apply_to_model(res, 5, 2, torch.ones(n, n, dtype=torch.bool))
     ref = torch.softmax(res.next_logits.float(), -1).cpu()
     assert (full.probs_dense - ref).abs().max() < 1e-5      # the recomputation is the model
     assert full.kl < 1e-6 and min(full.mass_kept) == pytest.approx(1.0, abs=1e-5)
-    eff = sparse_exec.apply_to_model(res, 5, 2, sparse.build_mask("window", n, window=4))
+    eff = on_model.apply_to_model(res, 5, 2, sparse.build_mask("window", n, window=4))
     assert 0 < eff.mean_mass_kept < 1 and eff.kl > 0
     assert torch.allclose(eff.dense_weights, attention.head_weights(res, 5, 2).cpu(), atol=1e-6)
     assert eff.sparse_weights.sum(-1).sub(1).abs().max() < 1e-5

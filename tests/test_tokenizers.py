@@ -5,8 +5,10 @@ import unicodedata
 
 import pytest
 
-from core import bpe, models, tokenizers
-from core.paths import package_dir
+from core.text import bpe
+from core.runtime import models
+from core.text import tokenizers
+from core.runtime.paths import package_dir
 
 TEXTS = [
     "Hello world! The quick brown fox.",

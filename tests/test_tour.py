@@ -2,7 +2,7 @@
 rejected), shows the step banner, and Next/Previous move through the steps."""
 import pytest
 
-from core.tour import STEPS
+from core.teaching.tour import STEPS
 from pages.ui.nav import PAGES, by_url
 from pages.ui.tour import steps
 from tests.apptest_util import problems, run_page

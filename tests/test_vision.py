@@ -1,4 +1,4 @@
-"""core.vision: patchify round trip, patch counts, attention recomputation, rollout, image loading caps."""
+"""core.vision.vit: patchify round trip, patch counts, attention recomputation, rollout, image loading caps."""
 import io
 import struct
 import zlib
@@ -8,8 +8,11 @@ import pytest
 import torch
 from PIL import Image
 
-from core import limits, synthetic_shapes, tiny_clip, vision
-from core.errors import InputError
+from core.runtime import limits
+from core.vision import synthetic_shapes
+from core.vision import tiny_clip
+from core.vision import vit as vision
+from core.runtime.errors import InputError
 
 
 def _png(img: Image.Image, fmt: str = "PNG") -> bytes:

@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from core import limits
-from core.errors import InputError
+from core.runtime import limits
+from core.runtime.errors import InputError
 
 # kind -> (runs per session, seconds to wait for a free slot, what to call it)
 KINDS = {

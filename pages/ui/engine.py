@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import models
+from core.runtime import models
 
 
 @st.cache_resource(show_spinner="Loading model (once per server process)…", max_entries=4)

@@ -6,7 +6,7 @@ import logging
 
 import streamlit as st
 
-from core.errors import InputError, ModelUnavailable
+from core.runtime.errors import InputError, ModelUnavailable
 
 log = logging.getLogger("atlas")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.paths import REPO
+from core.runtime.paths import REPO
 
 
 @dataclass(frozen=True)

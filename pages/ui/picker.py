@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import limits, models, tokenizers
+from core.runtime import limits
+from core.runtime import models
+from core.text import tokenizers
 from pages.ui.state import url_select, url_text
 
 _OTHER = "other…"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.tour import Step, steps_for
+from core.teaching.tour import Step, steps_for
 from pages.ui.messages import bad_input
 from pages.ui.nav import by_url, registered
 from pages.ui.state import session_key

@@ -1,9 +1,0 @@
-"""Errors the engine raises for bad user input; pages show their message, never a traceback."""
-
-
-class InputError(ValueError):
-    """Input a user can fix: the message says what is wrong and what the limit is."""
-
-
-class ModelUnavailable(RuntimeError):
-    """A model that cannot be loaded here (offline, missing files, not on the allowlist)."""

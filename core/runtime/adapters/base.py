@@ -1,0 +1,190 @@
+"""The interface every architecture adapter implements: one place that knows a model family.
+
+A view never reaches into a Hugging Face module tree. It asks the model's adapter, which maps the
+family's own layers onto these operations, all computed functionally from a hidden state (no
+hooks, nothing written to the shared model):
+
+- ``mask(layer, n)``: the boolean (q_pos, k_pos) mask that layer really applies (causal,
+  bidirectional, or causal sliding-window), True where a query may attend to a key;
+- ``qk(h, layer)``: per-head queries and keys after the layer's own norm, q/k-norm and RoPE;
+- ``attention(h, layer)``: the attention sublayer's write into the residual stream, optionally per
+  head, under the real mask or any ``allowed`` mask a caller passes;
+- ``mlp(h_mid, layer)``: the feed-forward sublayer's write;
+- ``block(h, layer)``: both, so that ``h + attn + mlp`` is the hidden state entering the next layer;
+- ``final_norm(h)`` and ``unembed(h)``: the read-out to logits.
+
+Shape names: head, q_pos, k_pos, pos, d_model, d_head, vocab. A residual stream is (pos, d_model).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from core.runtime.errors import UnsupportedArchitecture
+
+GLOBAL, LOCAL, BIDIRECTIONAL = "global", "local", "bidirectional"
+
+
+@dataclass(frozen=True)
+class HeadLayout:
+    n_heads: int          # query heads
+    n_kv_heads: int       # key/value heads (fewer under GQA/MQA)
+    d_head: int
+
+    @property
+    def group(self) -> int:
+        """Query heads per KV head; query head h reads KV head h // group (as in HF)."""
+        return self.n_heads // self.n_kv_heads
+
+    def kv_head_of(self, head: int) -> int:
+        return head // self.group
+
+
+def layout_of(config) -> HeadLayout:
+    n_heads = config.num_attention_heads
+    n_kv = getattr(config, "num_key_value_heads", None) or n_heads
+    d_head = getattr(config, "head_dim", None) or config.hidden_size // n_heads
+    return HeadLayout(n_heads, n_kv, d_head)
+
+
+@dataclass(frozen=True)
+class AttentionOut:
+    """The attention sublayer's write into the residual stream."""
+    total: torch.Tensor                  # (pos, d_model)
+    per_head: torch.Tensor | None        # (head, pos, d_model); per_head.sum(0) + bias == total
+    bias: torch.Tensor | None            # (d_model,) the part no single head writes (output bias)
+
+
+@dataclass(frozen=True)
+class BlockOut:
+    """One layer: ``h + attn.total + mlp == out``, the hidden state entering the next layer."""
+    attn: AttentionOut
+    mlp: torch.Tensor                    # (pos, d_model)
+    out: torch.Tensor                    # (pos, d_model)
+
+
+def causal_mask(n_q: int, n_k: int | None = None, rows: torch.Tensor | None = None,
+                window: int | None = None, device=None) -> torch.Tensor:
+    """(q_pos, k_pos) bool: key j visible to query i when j <= i, and i - j < window if windowed.
+    ``window`` counts the query itself, as HF's ``sliding_window_overlay`` (kv_idx > q_idx - window)."""
+    n_k = n_q if n_k is None else n_k
+    q = (torch.arange(n_q, device=device) if rows is None else rows.to(device))[:, None]
+    k = torch.arange(n_k, device=device)[None, :]
+    allowed = k <= q
+    if window is not None:
+        allowed = allowed & (k > q - window)
+    return allowed
+
+
+class Adapter:
+    """Base class. Subclasses set ``family`` and implement the operations below."""
+    family = "base"
+    causal = True
+
+    def __init__(self, model: torch.nn.Module, config):
+        self.model, self.config = model, config
+        self.layout = layout_of(config)
+
+    # ---------------------------------------------------------------- structure
+    @property
+    def n_layers(self) -> int:
+        return self.config.num_hidden_layers
+
+    def layer_type(self, layer: int) -> str:
+        return GLOBAL if self.causal else BIDIRECTIONAL
+
+    def window(self, layer: int) -> int | None:
+        """Keys a query sees in a sliding-window layer, itself included; None when unlimited."""
+        return None
+
+    def layer_label(self, layer: int) -> str:
+        w = self.window(layer)
+        return f"local (window {w:,})" if w else self.layer_type(layer)
+
+    def cached_positions(self, layer: int, n_tokens: int) -> int:
+        """Key/value positions HF's cache holds for this layer after ``n_tokens`` have gone through.
+        A sliding layer keeps window - 1: the next query brings its own key, making ``window``."""
+        w = self.window(layer)
+        return n_tokens if w is None else min(n_tokens, w - 1)
+
+    def kv_cache_bytes(self, n_tokens: int, bytes_per_element: int) -> int:
+        """K and V bytes for ``n_tokens``: sum over layers of 2 x positions x kv_heads x d_head x bytes."""
+        per_pos = 2 * self.layout.n_kv_heads * self.layout.d_head * bytes_per_element
+        return sum(self.cached_positions(layer, n_tokens) for layer in range(self.n_layers)) * per_pos
+
+    def mask(self, layer: int, n: int, rows: torch.Tensor | None = None, device=None) -> torch.Tensor:
+        """The bool mask layer ``layer`` applies to one unpadded sequence of ``n`` tokens:
+        (q_pos, k_pos), or (len(rows), k_pos) for some query rows."""
+        self._check_layer(layer)
+        if not self.causal:
+            return torch.ones(n if rows is None else len(rows), n, dtype=torch.bool, device=device)
+        return causal_mask(n, n, rows, self.window(layer), device)
+
+    def _check_layer(self, layer: int) -> None:
+        if not 0 <= layer < self.n_layers:
+            raise IndexError(f"layer {layer} out of range 0..{self.n_layers - 1}")
+
+    def _heads(self, heads) -> torch.Tensor:
+        heads = list(range(self.layout.n_heads)) if heads is None else list(heads)
+        if any(not 0 <= h < self.layout.n_heads for h in heads):
+            raise IndexError(f"head out of range 0..{self.layout.n_heads - 1}")
+        return torch.tensor(heads, dtype=torch.long)
+
+    # ---------------------------------------------------------------- operations
+    def qk(self, h: torch.Tensor, layer: int, heads=None, rows: torch.Tensor | None = None):
+        """(q (head, q_pos, d_head), k (head, k_pos, d_head), scale) from the stream entering
+        ``layer``; keys are those each query head reads (GQA resolved)."""
+        raise NotImplementedError
+
+    def attention(self, h: torch.Tensor, layer: int, allowed: torch.Tensor | None = None,
+                  per_head: bool = False) -> AttentionOut:
+        """The attention sublayer's write. ``allowed``: (q_pos, k_pos) or (head, q_pos, k_pos) bool
+        mask to use instead of the layer's own."""
+        raise NotImplementedError
+
+    def mlp(self, h_mid: torch.Tensor, layer: int) -> torch.Tensor:
+        raise NotImplementedError
+
+    def block(self, h: torch.Tensor, layer: int, allowed: torch.Tensor | None = None,
+              per_head: bool = False) -> BlockOut:
+        attn = self.attention(h, layer, allowed, per_head)
+        mid = h + attn.total
+        mlp = self.mlp(mid, layer)
+        return BlockOut(attn, mlp, mid + mlp)
+
+    def final_norm(self, h: torch.Tensor) -> torch.Tensor:
+        raise UnsupportedArchitecture(f"{self.family} has no language-model read-out")
+
+    def unembed(self, h: torch.Tensor) -> torch.Tensor:
+        """(pos, d_model) normed stream -> (pos, vocab) logits."""
+        raise UnsupportedArchitecture(f"{self.family} has no language-model read-out")
+
+    def logits(self, h: torch.Tensor) -> torch.Tensor:
+        return self.unembed(self.final_norm(h))
+
+    # ---------------------------------------------------------------- shared maths
+    @staticmethod
+    def weights(q: torch.Tensor, k: torch.Tensor, scale: float, allowed: torch.Tensor | None) -> torch.Tensor:
+        """softmax(q k^T * scale) with disallowed keys at -inf: (..., q_pos, k_pos), float32."""
+        s = (q @ k.transpose(-1, -2)).float() * scale
+        if allowed is not None:
+            s = s.masked_fill(~allowed, float("-inf"))
+        return torch.softmax(s, dim=-1)
+
+
+def head_rows(linear: torch.nn.Linear, x: torch.Tensor, heads: torch.Tensor, d_head: int) -> torch.Tensor:
+    """Only the output rows of a per-head projection that belong to ``heads``:
+    (pos, d_model) -> (head, pos, d_head)."""
+    w = linear.weight.view(-1, d_head, linear.weight.shape[-1])[heads].reshape(-1, linear.weight.shape[-1])
+    b = None if linear.bias is None else linear.bias.view(-1, d_head)[heads].reshape(-1)
+    y = torch.nn.functional.linear(x, w, b)                  # (pos, len(heads) * d_head)
+    return y.view(y.shape[0], len(heads), d_head).transpose(0, 1)
+
+
+def split_output(weight: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """Per-head writes of an output projection: weight (d_model, head * d_head), z (head, pos,
+    d_head) -> (head, pos, d_model); their sum is the projection without its bias."""
+    n_heads, _, d_head = z.shape
+    w = weight.view(weight.shape[0], n_heads, d_head).permute(1, 2, 0)   # (head, d_head, d_model)
+    return z @ w

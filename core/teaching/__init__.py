@@ -1,0 +1,1 @@
+"""Teaching: the presenter tour's steps (``tour``)."""
