@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psutil
 
+from bench import bench_gemma
 from bench.common import md_table, median_time, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +42,7 @@ def model_loads() -> list[dict]:
         samples = [_subprocess_seconds(timer.format(call=f"m.load('{name}')")) for _ in range(3)]
         rows.append({"what": f"{name}: first load in a process (from cache)",
                      "seconds": f"{statistics.median(samples):.2f}"})
+    rows += bench_gemma.load_rows(first=True)
     from core.runtime import models
     models.load("smollm2-135m")
     med, _ = median_time(lambda: models.load("smollm2-135m"), repeat=20)
@@ -96,6 +98,8 @@ converted in the cache, fresh server process): **{cs['cold']:.1f} s**.
 ## Server memory
 - RSS after the home page: **{cs['rss_home'] / 2**20:.0f} MiB**
 - RSS after visiting every page once: **{cs['rss_all'] / 2**20:.0f} MiB**
+- RSS of one process with every bundled model loaded (SmolLM2, MiniLM, Gemma 3, tiny CLIP):
+  **{bench_gemma.rss_all_models() / 2**20:.0f} MiB** (budget 3.5 GB)
 
 ## Model load
 {md_table(loads)}

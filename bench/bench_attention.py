@@ -76,8 +76,10 @@ def bertviz_sizes() -> list[dict]:
 
 
 def main() -> pathlib.Path:
+    from bench import bench_gemma
     rows, x = long_input()
     bv = bertviz_sizes()
+    g_fwd, g_switch = bench_gemma.forward_rows(), bench_gemma.head_switch_rows()
     body = f"""
 ## Long input: SmolLM2-135M, {x['tokens']:,} tokens (Lee corpus)
 
@@ -93,6 +95,17 @@ For comparison, one full-resolution plotly heatmap of the same 4,096² head woul
 
 All-heads overview (30 × 9 heads, statistics on {x['overview_rows']} sampled query rows, thumbnails):
 {x['overview_s']:.1f} s once per input, thumbnail figure {x['thumbs_bytes'] / 1e6:.2f} MB.
+
+## Long input: Gemma 3 270M (local window 512 / global layers)
+
+Forward pass, Atlas ``run()`` against a bare HF forward of the same ids (no hidden states kept,
+last-position logits only), median of 3:
+
+{md_table(g_fwd)}
+
+Head switch at 4,096 tokens, a local and a global layer, median of 3:
+
+{md_table(g_switch)}
 
 ## bertviz HTML size, MiniLM (6 layers × 12 heads), head view, all layers
 

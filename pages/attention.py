@@ -44,8 +44,8 @@ def bertviz_embed(name: str, text: str, view: str, layer: int) -> bertviz_offlin
 
 st.title("Attention maps")
 st.write("Every weight below is recomputed from a real forward pass: the hidden state entering a layer, "
-         "that layer's query/key projections (with RoPE for SmolLM2) and a softmax, one head at a time, "
-         "so a 4,096-token input never holds all layers × heads × T² weights at once.")
+         "that layer's own norm, query/key projections, RoPE and mask (causal, sliding-window or none) and a "
+         "softmax, one head at a time, so a 4,096-token input never holds all layers × heads × T² weights.")
 c1, c2 = st.columns(2)
 with c1:
     name = model_picker("model")
@@ -81,8 +81,14 @@ with guard("the attention maps"):
         log = url_toggle("Log colour scale", "log", n > figs.FULL_RES)
     gqa = (f" It reads KV head {attention.kv_head_of(cfg, head)} (GQA: {shp['n_heads']} query heads share "
            f"{shp['n_kv_heads']} key/value heads)." if shp["group"] > 1 else "")
-    st.header(f"Layer {layer}, head {head}")
+    kind = res.adapter.layer_label(layer)
+    st.header(f"Layer {layer} ({kind}), head {head}")
     w = head_map(name, text, layer, head)
+    win = res.adapter.window(layer)
+    band = (f" Layer {layer} is local: each query sees its last {win:,} keys, itself included; the largest "
+            f"weight outside that band is {float(w[~attention.mask_for(res, layer).cpu().numpy()].max(initial=0)):g}."
+            if win else (" This layer is global: every earlier key is visible." if any(
+                res.adapter.window(i) for i in range(res.n_layers)) else ""))
     size = min(64, n)
     q0 = int(np.clip(query - size // 2, 0, n - size))
     k0 = q0 if res.causal else int(np.clip(query - size // 2, 0, n - size))
@@ -93,7 +99,7 @@ with guard("the attention maps"):
                                                     index=figs.labels(toks[q0:q0 + size], q0),
                                                     columns=figs.labels(toks[k0:k0 + size], k0)).reset_index(),
                 summary=f"Layer {layer} head {head} puts on average {sink:.0%} of its attention on the first "
-                        f"token and {prev:.0%} on the previous token.{gqa}"
+                        f"token and {prev:.0%} on the previous token.{gqa}{band}"
                         + ((f" Sent as an image, each pixel the largest weight in a {figs.block_size(n)}×"
                             f"{figs.block_size(n)} block" if figs.block_size(n) > 1 else " Sent as an image, one "
                             "pixel per weight") + "; grey = exactly 0 (masked). The CSV holds the outlined window."

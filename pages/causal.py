@@ -9,21 +9,22 @@ from core.runtime import models
 from core.runtime.errors import InputError
 from core.figures import attention as figs
 from core.figures import basic
-from pages.ui import guard, show_figure, show_table, url_number, url_slider, url_text
+from pages.ui import guard, model_picker, show_figure, show_table, url_number, url_slider, url_text
 from pages.ui.engine import load_model, run_model
 from pages.ui.tokens import show_pills
 
-CAUSAL, ENCODER = models.DEFAULT_CAUSAL, models.DEFAULT_ENCODER
+ENCODER = models.DEFAULT_ENCODER
 
 
 @st.cache_resource(max_entries=8, show_spinner="Generating token by token…")
-def generate(prompt: str, temperature: float, top_k: int, top_p: float, seed: int, n_new: int):
+def generate(name: str, prompt: str, temperature: float, top_k: int, top_p: float, seed: int, n_new: int):
     cfg = generation.SamplingConfig(temperature, top_k or None, top_p, seed, n_new)
-    return generation.generate_steps(CAUSAL, prompt, cfg)
+    return generation.generate_steps(name, prompt, cfg)
 
 
 st.title("Causal masks & generation")
-st.write("A decoder such as **SmolLM2-135M** may only look left: a mask sets every score for a future "
+CAUSAL = model_picker("model", kinds=("causal",), default=models.DEFAULT_CAUSAL)
+st.write(f"A decoder such as **{CAUSAL}** may only look left: a mask sets every score for a future "
          "key to −∞ before the softmax, so its weight is exactly 0. That is what lets one forward pass "
          "train on every position at once, and what generation repeats one token at a time.")
 text = url_text("Sentence", "sentence", "The cat sat on the mat", help="Short is best: every cell is drawn.")
@@ -60,7 +61,7 @@ with guard("one head through the mask"):
                 data=pd.DataFrame({k: v.ravel() for k, v in mats.items()}),
                 summary=f"Layer {layer} head {head}: the mask tensor drawn in the middle is the one the "
                         f"softmax used; after it, row 1 puts {mh.weights[1, 0]:.0%} on “{res.tokens[0]}”.")
-    st.caption("Seed 000 fills masked scores with −1e9 and seed 002 with −∞. For these rows the weights are "
+    st.caption("Some texts fill masked scores with −1e9, others with −∞. For these rows the weights are "
                "identical (exp(−1e9) is 0 in float32), but a row whose keys are all masked (a padding query) "
                "gives 0/0 = NaN with −∞; libraries use the dtype's most negative number instead.")
 
@@ -70,14 +71,14 @@ with guard("one head through the mask"):
     we, wc = attention.head_weights(enc, e_layer, e_head), mh.weights
     ue, uc = attention.above_diagonal(we), attention.above_diagonal(wc)
     pair = {f"MiniLM (bidirectional) L{e_layer} H{e_head}": (we, enc.tokens, ue),
-            f"SmolLM2 (causal) L{layer} H{head}": (wc, res.tokens, uc)}
+            f"{CAUSAL} (causal) L{layer} H{head}": (wc, res.tokens, uc)}
     show_figure(figs.panels({k: v[0].numpy() for k, v in pair.items()}, {k: v[1] for k, v in pair.items()},
                             zrange=(0, 1)), "causal-bidirectional-vs-causal",
                 data=pd.concat([pd.DataFrame(v[0].numpy(), columns=figs.labels(v[1])).assign(model=k)
                                for k, v in pair.items()]),
                 summary=" · ".join(f"{k}: {u['nonzero']} of {u['cells']} cells above the diagonal non-zero, "
                                    f"max {u['max']:.3g}" for k, (_, _, u) in pair.items()))
-    st.success(f"SmolLM2's upper triangle is exactly zero (max {uc['max']!r}, {uc['nonzero']} non-zero cells); "
+    st.success(f"{CAUSAL}'s upper triangle is exactly zero (max {uc['max']!r}, {uc['nonzero']} non-zero cells); "
                f"MiniLM sends {ue['mass_per_row']:.0%} of each row's attention to later tokens on average.")
 
     st.header("4 · Teacher forcing: every position predicts its next token in one pass")
@@ -106,7 +107,7 @@ with c[4]:
 with guard("generation"):
     shp = attention.head_shape(load_model(CAUSAL).config)
     cfg = load_model(CAUSAL).config
-    steps = generate(prompt, float(temp), int(top_k), float(top_p), int(seed), int(n_new))
+    steps = generate(CAUSAL, prompt, float(temp), int(top_k), float(top_p), int(seed), int(n_new))
     if temp == 0:
         st.info("Temperature 0 = greedy: every step takes the most likely token, so the seed has no effect.")
     st.text(prompt + "".join(s.drawn for s in steps))
@@ -123,7 +124,7 @@ with guard("generation"):
     table = generation.steps_table(steps)
     show_figure(basic.lines(table["cached positions"], {
         "measured (past_key_values tensors)": table["KV cache bytes (measured)"] / 1024,
-        "formula 2 × layers × KV heads × d_head × 4 B × tokens": table["KV cache bytes (formula)"] / 1024},
+        "formula 2 × KV heads × d_head × 4 B × Σ cached positions per layer": table["KV cache bytes (formula)"] / 1024},
         x_title="tokens in the cache", y_title="KV cache (KiB)"), "causal-kv-cache", data=table,
         summary=f"The KV cache grows by {models.cache_bytes_per_token(CAUSAL) / 1024:.0f} KiB per token "
                 f"({cfg.num_hidden_layers} layers × {shp['n_kv_heads']} KV heads × {shp['d_head']} dims × K and V × "

@@ -1,4 +1,4 @@
-"""Home: one sentence through a real transformer (SmolLM2-135M), stage by stage."""
+"""Home: one sentence through a real transformer (SmolLM2-135M or Gemma 3 270M), stage by stage."""
 import pandas as pd
 import streamlit as st
 
@@ -6,12 +6,11 @@ from core.runtime import limits
 from core.runtime import models
 from core.figures import basic
 from core.text.pipeline import walkthrough
-from pages.ui import guard, show_figure, url_slider, url_text
+from pages.ui import guard, model_picker, show_figure, url_slider, url_text
 from pages.ui.engine import load_model
 from pages.ui.nav import registered
 from pages.ui.tokens import show_pills
 
-MODEL = models.DEFAULT_CAUSAL
 LINKS = {p.url_path: p for p in registered()}
 
 
@@ -21,11 +20,20 @@ def deeper(url_path: str, label: str) -> None:
 
 
 st.title("One sentence through the transformer")
-st.write("Type a sentence. Every number below comes from one forward pass of the real "
-         "**SmolLM2-135M** (30 layers, 9 query heads sharing 3 key/value heads), running here.")
+MODEL = model_picker("model", kinds=("causal",), default=models.DEFAULT_CAUSAL)
 text = url_text("Your sentence", "text", "The capital of France is",
                 help=f"Up to {limits.current().max_text_chars:,} characters.")
-cfg = load_model(MODEL).config
+ad = None
+with guard("the model"):
+    lm = load_model(MODEL)
+    cfg, ad = lm.config, lm.adapter
+    n_local = sum(ad.window(i) is not None for i in range(ad.n_layers))
+    st.write(f"Type a sentence. Every number below comes from one forward pass of the real **{MODEL}** "
+             f"({ad.n_layers} layers, {ad.layout.n_heads} query heads sharing {ad.layout.n_kv_heads} key/value "
+             "heads" + (f"; {n_local} local sliding-window layers of {ad.window(0) or ad.window(1):,} keys, "
+                        f"{ad.n_layers - n_local} global" if n_local else "") + "), running here.")
+if ad is None:                # refused above, with its message
+    st.stop()
 
 with guard("the walkthrough"):
     c1, c2 = st.columns(2)
@@ -44,18 +52,20 @@ with guard("the walkthrough"):
     deeper("tokenization", "Compare seven tokenizers and replay BPE training")
 
     st.header("2 · Embedding vectors")
-    show_figure(basic.heatmap(w.embeddings, y=toks, x=None, x_title="dimension (of 576)",
+    show_figure(basic.heatmap(w.embeddings, y=toks, x=None, x_title=f"dimension (of {cfg.hidden_size})",
                               y_title="token", colorscale=basic.SEQUENTIAL, hover="value"),
                 "home-embeddings", data=pd.DataFrame(w.embeddings, index=toks).reset_index(),
-                summary=f"Each row is one token's 576-number embedding, looked up by id; "
+                summary=f"Each row is one token's {cfg.hidden_size}-number embedding, looked up by id; "
                         f"values span {w.embeddings.min():.2f} to {w.embeddings.max():.2f}.")
     deeper("embeddings", "Static vs contextual embeddings, word2vec, GloVe")
 
     st.header("3 · Positional information")
-    st.write(f"SmolLM2 adds no position vector to the embeddings. It uses **RoPE**: inside every "
+    bases = w.rope["rope_theta_by_layer_type"]
+    st.write(f"{MODEL} adds no position vector to the embeddings. It uses **RoPE**: inside every "
              f"head, each pair of query/key dimensions is rotated by position × θᵢ, with base "
-             f"{w.rope['rope_theta']:,.0f} and head size {w.rope['d_head']} (read from its config). "
-             "So q·k depends only on how far apart two tokens are.")
+             f"{w.rope['rope_theta']:,.0f} and head size {w.rope['d_head']} (read from its config)"
+             + (" — " + ", ".join(f"{b:,.0f} in {t.replace('_attention', '')} layers" for t, b in bases.items())
+                if len(bases) > 1 else "") + ". So q·k depends only on how far apart two tokens are.")
     show_figure(basic.heatmap(w.rope_angles % (2 * 3.141592653589793), y=toks,
                               x=[f"pair {i}" for i in range(w.rope_angles.shape[1])],
                               x_title="rotated pair i (fast → slow)", y_title="token position",
@@ -65,7 +75,7 @@ with guard("the walkthrough"):
                         f"{w.rope_angles[1, -1]:.2e} rad per token.")
     deeper("embeddings", "Sinusoidal tables and RoPE, interactively")
 
-    st.header(f"4 · One attention head (layer {layer}, head {head})")
+    st.header(f"4 · One attention head (layer {layer}, {ad.layer_label(layer)}; head {head})")
     show_figure(basic.heatmap(w.head, x=toks, y=toks, x_title="key (attended to)",
                               y_title="query (attending)", zmin=0, zmax=1, hover="weight"),
                 "home-attention", data=pd.DataFrame(w.head, columns=toks, index=toks).reset_index(),
@@ -79,7 +89,7 @@ with guard("the walkthrough"):
                             x_title="layer (0 = embeddings)", y_title="‖residual stream‖"),
                 "home-residual-norms", data=pd.DataFrame(w.residual_norms, columns=toks),
                 summary=f"The residual stream of “{toks[-1]}” grows from norm "
-                        f"{w.residual_norms[0, -1]:.1f} to {w.residual_norms[-2, -1]:.1f} through 30 blocks; "
+                        f"{w.residual_norms[0, -1]:.1f} to {w.residual_norms[-2, -1]:.1f} through {res.n_layers} blocks; "
                         "the last point is after the final RMSNorm.")
 
     st.header("6 · The next token")

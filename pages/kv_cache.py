@@ -1,4 +1,5 @@
-"""KV cache & MLA: cache bytes from real configs, and a real (random-weight) MLA module measured."""
+"""KV cache & MLA: cache bytes from real configs (sliding-window layers included), and a real
+(random-weight) MLA module measured."""
 import pandas as pd
 import streamlit as st
 
@@ -26,7 +27,8 @@ def decode_runs(preset: str, prompt: int, new: int) -> dict:
 st.title("KV cache & multi-head latent attention")
 st.write("While generating, a decoder keeps every past token's keys and values so it never recomputes "
          "them: the **KV cache**. Its size is set by the config: layers, KV heads and head size, or, for "
-         "MLA, the latent size. Numbers below come from the models' published config.json files.")
+         "MLA, the latent size; layers with a **sliding window** (Mistral, Gemma 3) keep only the last "
+         "window − 1 positions. Numbers below come from the models' published config.json files.")
 st.info("**MLA's cache is not constant in sequence length.** A claim that circulates says MLA keeps "
         "memory “constant regardless of sequence length”. That is wrong: MLA caches one compressed latent "
         "c_KV (d_c numbers) and one shared RoPE key (d_h^R numbers) **per token per layer**, so its cache "
@@ -44,7 +46,10 @@ with guard("the cache calculator"):
             up = kc.parse_config_json(upload.getvalue(), f"uploaded: {upload.name}")
             presets[up.name] = up
             st.success(f"Read {upload.name}: {up.attention}, {up.n_layers} layers, {up.n_kv_heads} KV heads "
-                       f"of {up.d_head}. Parameters: {up.params_source}.", icon=":material/check:")
+                       f"of {up.d_head}"
+                       + (f", {up.n_local_layers} sliding-window layers (window {up.sliding_window:,})"
+                          if up.n_local_layers else "")
+                       + f". Parameters: {up.params_source}.", icon=":material/check:")
         except InputError as exc:
             bad_input(str(exc))
     names = list(presets)
@@ -58,35 +63,24 @@ with guard("the cache calculator"):
     with c4:
         gb = url_number("Accelerator memory (GB)", "gb", 1.0, 10_000.0, 80.0)
     wdtype = url_select("Weights dtype (for what fits)", list(kc.DTYPES), "wdtype", "bf16")
-    chosen = url_multiselect("Models", names, "models",
-                             ["Llama-2-7B", "Llama-3-8B", "Falcon-7B", "DeepSeek-V2-Lite", "DeepSeek-V3"])
+    chosen = url_multiselect("Models", names, "models", ["Llama-2-7B", "Llama-3-8B", "Falcon-7B", "Gemma 3 270M",
+                                                         "DeepSeek-V2-Lite", "DeepSeek-V3"])
     chosen += [n for n in names if n.startswith("uploaded") and n not in chosen]
-    bpe = kc.DTYPES[dtype]
     if chosen:
-        series = {n: [kc.cache_bytes(presets[n], t, batch, bpe) for t in CURVE] for n in chosen}
-        kinds = {n: presets[n].attention for n in chosen}
-        small = min(chosen, key=lambda n: kc.elements_per_token(presets[n]))
-        show_figure(fx.cache_growth_figure(CURVE, series, kinds), "kv-cache-growth",
-                    data=pd.DataFrame({"tokens": CURVE, **{n: v for n, v in series.items()}}),
-                    summary=f"Every line is straight with slope 1 on log-log axes: all caches, MLA included, grow "
-                            f"linearly. Smallest per token here: {small} ({kinds[small]}).")
-        rows = []
-        for n in chosen:
-            c = presets[n]
-            fit = kc.tokens_that_fit(c, gb, bpe, kc.DTYPES[wdtype], batch)
-            rows.append({"model": n, "attention": c.attention, "layers": c.n_layers, "heads": c.n_heads,
-                         "KV heads": None if c.kv_lora_rank else c.n_kv_heads, "d_head": c.d_head,
-                         "d_c + d_h^R": (c.kv_lora_rank + c.qk_rope_head_dim) if c.kv_lora_rank else None,
-                         "elements/token": kc.elements_per_token(c),
-                         f"bytes/token ({dtype})": kc.cache_bytes(c, 1, 1, bpe),
-                         f"GiB at {ctx:,} × {batch}": round(kc.cache_bytes(c, ctx, batch, bpe) / 2**30, 3),
-                         "parameters": f"{c.n_params / 1e9:,.2f} B" if c.n_params else "unknown",
-                         "parameter source": c.params_source,
-                         f"tokens that fit in {gb:g} GB": "—" if fit["tokens"] is None else f"{fit['tokens']:,}",
-                         "note": fit["note"], "config source": c.source})
-        show_table(pd.DataFrame(rows), "kv-cache-table",
+        cmp = kc.compare({n: presets[n] for n in chosen}, CURVE, ctx, batch, dtype, gb, wdtype)
+        show_figure(fx.cache_growth_figure(cmp["lengths"], cmp["series"], cmp["kinds"], parts=cmp["parts"],
+                                           bends=cmp["bends"], labels=cmp["labels"]), "kv-cache-growth",
+                    data=pd.DataFrame({"tokens": cmp["lengths"], **cmp["series"],
+                                       **{f"{n}: {k} layers": v for n, p in cmp["parts"].items() for k, v in p.items()}}),
+                    summary=cmp["summary"])
+        show_table(pd.DataFrame(cmp["rows"]), "kv-cache-table",
                    summary=f"“Tokens that fit”: ({gb:g} × 10⁹ B − parameters × {kc.DTYPES[wdtype]:g} B ({wdtype})) ÷ "
-                           f"(bytes per token × batch {batch}); per sequence. MoE weights count every expert.")
+                           f"(bytes per token × batch {batch}); per sequence, past the window only the global "
+                           "layers' bytes per token count. MoE weights count every expert. It ignores each model's "
+                           "maximum context length.")
+        windowed = [n for n in chosen if presets[n].n_local_layers]
+        if windowed:
+            st.info(kc.constant_memory_claim(presets[windowed[0]], ctx, batch, dtype), icon=":material/report:")
         focus = url_select("Formula for", chosen, "focus", chosen[-1])
         for line in kc.formula(presets[focus], ctx, batch, dtype):
             st.markdown(line)

@@ -4,7 +4,7 @@ core.scaling.fit, core.scaling.catalogue, core.scaling.tiny_sweep; figures: core
 import streamlit as st
 
 from core.scaling import laws as scaling
-from pages import scaling_sections as sec
+from pages.ui import scaling_tabs as sec
 from pages.ui import url_select, url_tabs
 
 st.title("Scaling laws")

@@ -100,7 +100,7 @@ def test_tab_choice_is_in_the_link(app_url, chromium):
     wait_for_page(fresh)
     selected = fresh.locator('[role="tab"][aria-selected="true"]').inner_text()
     assert selected.strip() == "Fit your runs"
-    assert "Seed 001's recipe" in fresh.inner_text("body")
+    assert "The standard recipe" in fresh.inner_text("body")
     page.close()
     fresh.close()
 

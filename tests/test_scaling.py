@@ -107,7 +107,7 @@ def test_real_models_labels():
     assert len(t) == 9 and t["source"].str.len().min() > 10
     # seed 002 says Llama 2 70B is over-trained; under the Epoch fit it is near-optimal
     assert t.loc["Llama 2 70B", "label"] == "near-optimal"
-    assert not t.loc["Llama 2 70B", "agrees with seed"]
+    assert not t.loc["Llama 2 70B", "agrees with the claim"]
 
 
 def test_allocation_curves_pinned_and_diverging():

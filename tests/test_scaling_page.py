@@ -98,7 +98,7 @@ def test_empty_isoflop_selection_and_seed_corrections_shown():
     assert problems(at) == []
     assert any("Pick at least one budget" in i.value for i in at.info)
     at = run_page(INFO, {"tab": "Real models", "fit": "hoffmann"})
-    assert any("Seed 002 disagrees" in w.value for w in at.warning)
+    assert any("A commonly repeated label disagrees" in w.value for w in at.warning)
 
 
 @pytest.mark.parametrize("hosted", [False, True])

@@ -31,7 +31,7 @@ import json
 import math
 from dataclasses import dataclass, replace
 
-from core.runtime import limits
+from core.runtime import limits, models
 from core.runtime.errors import InputError
 
 DTYPES = {"fp32": 4.0, "bf16": 2.0, "fp8": 1.0, "int4": 0.5}      # bytes per element
@@ -145,7 +145,6 @@ def presets(include_registry: bool = True) -> dict[str, KVConfig]:
 
 def bundled(model: str, name: str) -> KVConfig:
     """The preset of a bundled model, from its loaded config; parameters counted from its tensors."""
-    from core.runtime import models
     lm = models.load(model)
     cfg = from_hf_dict(lm.config.to_dict(), name)
     n = sum(p.numel() for p in lm.model.parameters())            # tied embeddings counted once
@@ -164,19 +163,48 @@ def gemma3() -> KVConfig:
 
 # --------------------------------------------------------------------------- formulas
 
+def layer_elements(config: KVConfig) -> int:
+    """Cached elements per position in one layer: 2 x n_kv_heads x d_head, or d_c + d_h^R for MLA."""
+    if config.kv_lora_rank:
+        return config.kv_lora_rank + config.qk_rope_head_dim
+    return 2 * config.n_kv_heads * config.d_head
+
+
 def elements_per_token(config: KVConfig) -> int:
-    """Cached elements one token adds (K and V, all layers, one sequence).
+    """Cached elements one token adds (K and V, all layers, one sequence) while every layer still
+    grows: the slope of the cache in T while T < window - 1, and at every length without windows.
 
     MHA/GQA/MQA: 2 x n_kv_heads x d_head x layers. MLA: (kv_lora_rank + qk_rope_head_dim) x layers.
     """
-    if config.kv_lora_rank:
-        return (config.kv_lora_rank + config.qk_rope_head_dim) * config.n_layers
-    return 2 * config.n_kv_heads * config.d_head * config.n_layers
+    return layer_elements(config) * config.n_layers
+
+
+def elements_per_token_past_window(config: KVConfig) -> int:
+    """The slope once T >= window - 1: only the global layers still add positions."""
+    return layer_elements(config) * config.n_global_layers
+
+
+def cached_positions(config: KVConfig, seq_len: int) -> tuple[int, int]:
+    """(positions each local layer holds, positions each global layer holds) after ``seq_len``
+    tokens: (min(T, window - 1), T), as Hugging Face's DynamicCache keeps them between steps."""
+    local = min(seq_len, config.sliding_window - 1) if config.n_local_layers else 0
+    return local, seq_len
+
+
+def cache_split(config: KVConfig, seq_len: int, batch: int = 1, bytes_per_element: float = 2) -> dict[str, int]:
+    """Bytes of the local layers' and the global layers' caches: {"local": ..., "global": ...}."""
+    local, full = cached_positions(config, seq_len)
+    per = layer_elements(config) * batch * bytes_per_element
+    return {"local": math.ceil(per * config.n_local_layers * local),
+            "global": math.ceil(per * config.n_global_layers * full)}
 
 
 def cache_bytes(config: KVConfig, seq_len: int, batch: int = 1, bytes_per_element: float = 2) -> int:
-    """Bytes of the whole cache: elements_per_token x seq_len x batch x bytes_per_element."""
-    return math.ceil(elements_per_token(config) * seq_len * batch * bytes_per_element)
+    """Bytes of the whole cache: layer_elements x (n_global x T + n_local x min(T, window - 1))
+    x batch x bytes_per_element; elements_per_token x T x batch x bytes without windows."""
+    local, full = cached_positions(config, seq_len)
+    positions = config.n_global_layers * full + config.n_local_layers * local
+    return math.ceil(layer_elements(config) * positions * batch * bytes_per_element)
 
 
 def without_mla_elements(config: KVConfig) -> int | None:
@@ -190,7 +218,8 @@ def without_mla_elements(config: KVConfig) -> int | None:
 def tokens_that_fit(config: KVConfig, gb: float, cache_bytes_per_element: float = 2,
                     weight_bytes_per_element: float = 2, batch: int = 1) -> dict:
     """Tokens (per sequence, for ``batch`` sequences) whose cache fits in ``gb`` x 10^9 bytes
-    after the weights. Needs the parameter count; None when it is unknown."""
+    after the weights. Needs the parameter count; None when it is unknown, or when every layer
+    slides and the cache stops growing within the memory."""
     if config.n_params is None:
         return {"tokens": None, "weights_bytes": None,
                 "note": "parameter count unknown for this config, so the weights cannot be subtracted"}
@@ -200,11 +229,22 @@ def tokens_that_fit(config: KVConfig, gb: float, cache_bytes_per_element: float 
     if free <= 0:
         return {"tokens": 0, "weights_bytes": weights,
                 "note": f"the weights alone ({weights / 1e9:,.1f} GB) do not fit in {gb:g} GB"}
-    return {"tokens": int(free // per_token), "weights_bytes": weights, "note": ""}
+    bend = config.sliding_window - 1 if config.n_local_layers else None
+    if bend is None or free < per_token * bend:
+        return {"tokens": int(free // per_token), "weights_bytes": weights, "note": ""}
+    rest = free - cache_bytes(config, bend, batch, cache_bytes_per_element)
+    if not config.n_global_layers:
+        return {"tokens": None, "weights_bytes": weights,
+                "note": f"every layer slides: the cache stops growing at {bend:,} positions, so memory "
+                        "does not limit the length"}
+    slope = elements_per_token_past_window(config) * cache_bytes_per_element * batch
+    return {"tokens": bend + int(rest // slope), "weights_bytes": weights, "note": ""}
 
 
 def formula(config: KVConfig, seq_len: int, batch: int = 1, dtype: str = "bf16") -> list[str]:
     """The cache formula with this config's numbers substituted, as markdown lines."""
+    if config.n_local_layers:
+        return _window_formula(config, seq_len, batch, dtype)
     bpe = DTYPES[dtype]
     per_tok = elements_per_token(config)
     total = cache_bytes(config, seq_len, batch, bpe)
@@ -222,6 +262,86 @@ def formula(config: KVConfig, seq_len: int, batch: int = 1, dtype: str = "bf16")
                  f"{batch} = **{total:,} B = {total / 2**30:,.3f} GiB**. Linear in the number of tokens"
                  + (" — MLA too; only the constant is smaller." if config.kv_lora_rank else "."))
     return lines
+
+
+def _window_formula(config: KVConfig, seq_len: int, batch: int, dtype: str) -> list[str]:
+    bpe, w, n_l, n_g = DTYPES[dtype], config.sliding_window, config.n_local_layers, config.n_global_layers
+    local, full = cached_positions(config, seq_len)
+    total = cache_bytes(config, seq_len, batch, bpe)
+    if config.kv_lora_rank:
+        per, per_sym = f"({config.kv_lora_rank} + {config.qk_rope_head_dim})", "(d_c + d_h^R)"
+    else:
+        per, per_sym = f"2 × {config.n_kv_heads} × {config.d_head}", "2 (K and V) × kv_heads × d_head"
+    positions = n_g * full + n_l * local
+    return [
+        f"**{config.attention} with sliding-window layers** ({n_l} local with window {w:,}, {n_g} global): "
+        f"bytes = bytes_per_element × {per_sym} × (n_global × T + n_local × min(T, window − 1)) × batch",
+        f"= {bpe:g} × {per} × ({n_g} × {seq_len:,} + {n_l} × min({seq_len:,}, {w - 1:,})) × {batch} "
+        f"= {bpe:g} × {layer_elements(config):,} × {positions:,} × {batch} = **{total:,} B = {total / 2**30:,.4f} GiB** "
+        f"at T = {seq_len:,} ({dtype}).",
+        f"Slope: {elements_per_token(config):,} elements per token while T < {w - 1:,} (every layer grows); past "
+        + (f"that only the {n_g} global layers grow: {elements_per_token_past_window(config):,} elements per token."
+           if n_g else "that no layer grows: every layer slides, so the cache stays the same size."),
+        f"**Why window − 1 = {w - 1:,}**: a local layer's query sees the last {w:,} keys, itself included. Between "
+        f"steps Hugging Face's cache keeps only the {w - 1:,} most recent keys and values per local layer; the next "
+        f"token brings its own key, which makes {w:,}.",
+    ]
+
+
+def constant_memory_claim(config: KVConfig, seq_len: int, batch: int = 1, dtype: str = "bf16") -> str:
+    """The common claim that sliding-window attention gives "constant memory", checked on ``config``:
+    which part of its cache is constant past the window and which part still grows."""
+    if not config.n_local_layers:
+        return f"{config.name} has no sliding-window layers: its whole cache grows with the context."
+    bpe, w = DTYPES[dtype], config.sliding_window
+    part = cache_split(config, seq_len, batch, bpe)
+    head = (f"**Constant memory?** A common claim says sliding-window attention keeps the KV cache constant. For "
+            f"{config.name} at {seq_len:,} tokens ({dtype}, batch {batch}): the {config.n_local_layers} local layers "
+            f"hold min(T, {w - 1:,}) positions each, {part['local']:,} B, the same for any T ≥ {w - 1:,}: "
+            "that part is constant. ")
+    if not config.n_global_layers:
+        return head + "Every layer slides here, so the whole cache is constant past the window."
+    grow = elements_per_token_past_window(config) * bpe * batch
+    return head + (f"The {config.n_global_layers} global layers hold all T positions, {part['global']:,} B, and "
+                   f"still grow by {grow:,.0f} B per token. So the total keeps growing linearly, with "
+                   f"{config.n_global_layers}/{config.n_layers} of the slope it has before the window.")
+
+
+def compare(configs: dict[str, KVConfig], lengths: list[int], ctx: int, batch: int = 1, dtype: str = "bf16",
+            gb: float = 80.0, weights_dtype: str = "bf16") -> dict:
+    """Everything the cache calculator shows for several configs: the curves (total bytes and, for
+    models with windows, the local/global parts; lengths gain each window - 1 so the bend is drawn),
+    one table row per config, and the text under the chart."""
+    bpe = DTYPES[dtype]
+    bends = {n: c.sliding_window - 1 for n, c in configs.items() if c.n_local_layers}
+    xs = sorted(set(lengths) | {b for b in bends.values() if lengths[0] <= b <= lengths[-1]})
+    series = {n: [cache_bytes(c, t, batch, bpe) for t in xs] for n, c in configs.items()}
+    parts = {n: {k: [cache_split(configs[n], t, batch, bpe)[k] for t in xs] for k in ("local", "global")}
+             for n in bends}
+    rows = []
+    for n, c in configs.items():
+        fit = tokens_that_fit(c, gb, bpe, DTYPES[weights_dtype], batch)
+        rows.append({"model": n, "attention": c.attention, "layers": c.n_layers, "heads": c.n_heads,
+                     "KV heads": None if c.kv_lora_rank else c.n_kv_heads, "d_head": c.d_head,
+                     "d_c + d_h^R": layer_elements(c) if c.kv_lora_rank else None,
+                     "sliding layers": f"{c.n_local_layers} (window {c.sliding_window:,})" if c.n_local_layers else "—",
+                     "elements/token": elements_per_token(c),
+                     "elements/token past the window": elements_per_token_past_window(c) if c.n_local_layers else None,
+                     f"bytes/token ({dtype})": cache_bytes(c, 1, 1, bpe),
+                     f"GiB at {ctx:,} × {batch}": round(cache_bytes(c, ctx, batch, bpe) / 2**30, 3),
+                     "parameters": f"{c.n_params / 1e9:,.2f} B" if c.n_params else "unknown",
+                     "parameter source": c.params_source,
+                     f"tokens that fit in {gb:g} GB": "—" if fit["tokens"] is None else f"{fit['tokens']:,}",
+                     "note": fit["note"], "config source": c.source})
+    small = min(configs, key=lambda n: cache_bytes(configs[n], ctx, 1, bpe))
+    summary = ("Straight lines with slope 1 on log-log axes grow linearly: MLA too. " if len(bends) < len(configs) else "")
+    if bends:
+        summary += (f"Lines with sliding-window layers ({', '.join(bends)}) bend at window − 1: their local layers' "
+                    "part (dotted) turns flat, their global layers' part (dash-dot) keeps rising. ")
+    summary += f"Smallest cache at {ctx:,} tokens here: {small} ({configs[small].label})."
+    return {"lengths": xs, "series": series, "parts": parts, "bends": bends,
+            "labels": {n: c.label for n, c in configs.items()},
+            "kinds": {n: c.attention for n, c in configs.items()}, "rows": rows, "summary": summary}
 
 
 # --------------------------------------------------------------------------- uploads
@@ -277,9 +397,49 @@ def from_hf_dict(cfg: dict, name: str = "uploaded config") -> KVConfig:
         raise InputError("config.json: 'kv_lora_rank' is set (MLA) but 'qk_rope_head_dim' is missing.")
     nope = _int_field(cfg, ("qk_nope_head_dim",), "the MLA per-head key size", required=False) or 0
     v_dim = _int_field(cfg, ("v_head_dim",), "the MLA value size", required=False) or 0
+    window, types = sliding_layers(cfg, layers)
     n_params, how = estimate_params(cfg, layers, heads, kv, d_head, hidden)
     return KVConfig(name, layers, heads, kv, (nope + rope) if rank else d_head, hidden, rank, rope, nope,
-                    v_dim, n_params, how, "uploaded config.json")
+                    v_dim, n_params, how, "uploaded config.json", window, types)
+
+
+_PATTERN_DEFAULTS = {"gemma2": 2, "gemma3": 6, "gemma3_text": 6}   # transformers' defaults: every n-th layer global
+
+
+def sliding_layers(cfg: dict, layers: int) -> tuple[int | None, tuple[str, ...] | None]:
+    """(sliding_window, layer_types) as transformers reads them from a config dict.
+
+    ``layer_types`` lists ``sliding_attention`` / ``full_attention`` per layer (Gemma 2/3, newer
+    configs of every family). Without it: Qwen2's ``use_sliding_window`` with ``max_window_layers``,
+    Gemma's ``sliding_window_pattern`` (or the family default), and otherwise, Mistral-style, every
+    layer slides when ``sliding_window`` is set. No window (or ``use_sliding_window: false``): no
+    layer slides, whatever ``layer_types`` says, as in transformers.
+    """
+    types = cfg.get("layer_types")
+    if types is not None:
+        if not isinstance(types, list) or len(types) != layers:
+            raise InputError(f"config.json: field 'layer_types' must be a list with one entry per layer "
+                             f"({layers}), got {types!r:.80}.")
+        bad = next(((i, t) for i, t in enumerate(types) if t not in (LOCAL, GLOBAL)), None)
+        if bad:
+            raise InputError(f"config.json: field 'layer_types' entry {bad[0]} is {bad[1]!r}; this calculator "
+                             f"knows {LOCAL!r} and {GLOBAL!r}.")
+    use = cfg.get("use_sliding_window")
+    if use is not None and not isinstance(use, bool):
+        raise InputError(f"config.json: field 'use_sliding_window' must be true or false, got {use!r}.")
+    window = _int_field(cfg, ("sliding_window",), "the sliding-window size", required=False)
+    if window is None or use is False:
+        return None, None
+    if types is None and use is True:                                   # Qwen2: the top layers slide
+        first = cfg.get("max_window_layers", 0)
+        if isinstance(first, bool) or not isinstance(first, int) or first < 0:
+            raise InputError(f"config.json: field 'max_window_layers' must be a whole number ≥ 0, got {first!r}.")
+        types = [LOCAL if i >= first else GLOBAL for i in range(layers)]
+    if types is None:
+        pattern = _int_field(cfg, ("sliding_window_pattern",), "the local/global layer pattern", required=False) \
+            or _PATTERN_DEFAULTS.get(str(cfg.get("model_type")))
+        types = [GLOBAL if pattern and (i + 1) % pattern == 0 else LOCAL for i in range(layers)]
+    return window, tuple(types)
 
 
 def estimate_params(cfg: dict, layers: int, heads: int, kv: int, d_head: int, hidden: int) -> tuple[float | None, str]:

@@ -5,9 +5,14 @@ causal model, through its adapter: the layer is recomputed functionally from the
 state with that head's mask replaced, then the later layers run unchanged, so the next-token
 distribution can be compared with the dense one. No hooks; the shared model is never modified.
 
-``model_pattern``: the sparsity a real model ships. Gemma 3 alternates 5 sliding-window layers
-(each query sees its last 512 keys, itself included) with 1 global layer; the density of each
-layer's real mask, per layer type and averaged over all layers, against dense causal attention.
+``model_pattern``: the sparsity a real model ships. Gemma 3 (Gemma Team 2025) alternates 5
+sliding-window layers (in the 270M, each query sees its last 512 keys, itself included: the
+config's ``sliding_window``) with 1 global layer;
+the density of each layer's real mask, per layer type and averaged over all layers, against dense
+causal attention.
+
+``band_heads``: one local and one global head of a real run side by side, with what each puts
+beyond the local window (keys ``window`` or more positions back): exactly 0 in the local layer.
 
 Shape names: layer, head, q_pos, k_pos, vocab.
 """
@@ -96,13 +101,33 @@ class ModelPattern:
         return self.average / self.dense_causal
 
     def by_type(self) -> pd.DataFrame:
+        """Per layer type: how many layers, their mean density and share of the causal pairs."""
         return (self.table.groupby("layer_type", sort=False)
-                .agg(layers=("layer", "count"), density=("density", "mean")).reset_index())
+                .agg(layers=("layer", "count"), density=("density", "mean"),
+                     **{"share of causal pairs": ("share of causal pairs", "mean")}).reset_index())
+
+    def summary(self) -> pd.DataFrame:
+        """``by_type`` plus the model (mean over every layer) and dense causal attention."""
+        n_layers = len(self.table)
+        extra = pd.DataFrame([
+            {"layer_type": f"model (mean of {n_layers} layers)", "layers": n_layers,
+             "density": self.average, "share of causal pairs": self.saving},
+            {"layer_type": "dense causal", "layers": n_layers, "density": self.dense_causal,
+             "share of causal pairs": 1.0}])
+        return pd.concat([self.by_type(), extra], ignore_index=True)
+
+
+def kept_pairs(n_tokens: int, window: int | None) -> int:
+    """Pairs a causal mask of ``n_tokens`` keeps, sliding-window or not: sum over queries q of
+    min(q + 1, window), in closed form (a ramp of ``min(n, window)`` rows, then full-width rows)."""
+    w = n_tokens if window is None else min(window, n_tokens)
+    return w * (w + 1) // 2 + (n_tokens - w) * w
 
 
 def model_pattern(name: str, n_tokens: int) -> ModelPattern:
-    """Each layer's own mask density for a ``n_tokens``-token input (read from the adapter, the
-    tensor the layer uses), without running the model."""
+    """Each layer's own mask density for a ``n_tokens``-token input (the adapter's window and
+    layer type, the definition of the tensor the layer uses; tests compare with the tensor),
+    without running the model."""
     lm = models.load(name)
     ad = lm.adapter
     if not ad.causal:
@@ -112,13 +137,68 @@ def model_pattern(name: str, n_tokens: int) -> ModelPattern:
     cap = getattr(lm.config, "max_position_embeddings", None)
     if cap and n_tokens > cap:
         raise InputError(f"{name} reads at most {cap:,} positions; {n_tokens:,} is over it.")
-    rows = []
-    for layer in range(ad.n_layers):
-        w = ad.window(layer)
-        # density in closed form from the mask's definition, checked against the tensor in tests
-        kept = sum(min(q + 1, w) if w else q + 1 for q in range(n_tokens))
-        rows.append({"layer": layer, "layer_type": ad.layer_type(layer), "window": w,
-                     "density": kept / n_tokens ** 2, "keys per query (mean)": kept / n_tokens})
-    table = pd.DataFrame(rows)
-    dense = (n_tokens + 1) / (2 * n_tokens)
+    layers = range(ad.n_layers)
+    windows = [ad.window(layer) for layer in layers]
+    kept = pd.Series([kept_pairs(n_tokens, w) for w in windows], dtype="float64")
+    table = pd.DataFrame({"layer": list(layers), "layer_type": [ad.layer_type(layer) for layer in layers],
+                          "window": pd.array(windows, dtype="Int64"), "density": kept / n_tokens ** 2,
+                          "keys per query (mean)": kept / n_tokens})
+    dense = kept_pairs(n_tokens, None) / n_tokens ** 2                   # (n + 1) / 2n
+    table["share of causal pairs"] = table["density"] / dense
     return ModelPattern(name, n_tokens, table, dense, float(table["density"].mean()))
+
+
+@dataclass(frozen=True)
+class BandHeads:
+    """One head in a local (sliding-window) layer and one in a global layer, same text and head
+    index, and the attention each puts beyond the window: keys ``window`` or more positions back,
+    the pairs the global layer's mask keeps and the local one's does not."""
+    tokens: list[str]
+    head: int
+    local_layer: int
+    global_layer: int
+    window: int
+    local: torch.Tensor              # (q_pos, k_pos) real weights, exact 0 outside the band
+    global_: torch.Tensor            # (q_pos, k_pos) real weights, causal
+    beyond_pairs: int                # (query, key) pairs beyond the window
+    local_max_beyond: float          # largest local weight on any of those pairs
+    local_beyond: torch.Tensor       # (q_pos,) local mass beyond the window per query
+    global_beyond: torch.Tensor      # (q_pos,) global mass beyond the window per query
+
+    @property
+    def global_last_beyond(self) -> float:
+        """Mass the global layer's last query puts on keys beyond the window."""
+        return float(self.global_beyond[-1])
+
+    @property
+    def global_last_on_first(self) -> float:
+        """Of that, the weight on the first key alone (often an attention sink)."""
+        return float(self.global_[-1, 0])
+
+    def rows(self) -> pd.DataFrame:
+        """Per query: the mass each head puts beyond the window."""
+        return pd.DataFrame({"q_pos": range(len(self.tokens)), "token": self.tokens,
+                             f"layer {self.local_layer} mass beyond window": self.local_beyond.tolist(),
+                             f"layer {self.global_layer} mass beyond window": self.global_beyond.tolist()})
+
+
+@torch.inference_mode()
+def band_heads(result: models.RunResult, local_layer: int, global_layer: int, head: int) -> BandHeads:
+    """Real weights of ``head`` in a local and a global layer, from ``attention.head_weights``."""
+    ad = result.adapter
+    if ad.layer_type(local_layer) != "local":
+        raise InputError(f"Layer {local_layer} of {result.model_name} is {ad.layer_label(local_layer)}, "
+                         "not a sliding-window layer.")
+    if ad.layer_type(global_layer) != "global":
+        raise InputError(f"Layer {global_layer} of {result.model_name} is {ad.layer_label(global_layer)}, "
+                         "not a global layer.")
+    # (q_pos, k_pos): pairs the global layer's own mask keeps and the local layer's does not
+    beyond = attention.mask_for(result, global_layer) & ~attention.mask_for(result, local_layer)
+    local = attention.head_weights(result, local_layer, head)
+    global_ = attention.head_weights(result, global_layer, head)
+    far_local = local * beyond
+    return BandHeads(tokens=result.tokens, head=head, local_layer=local_layer, global_layer=global_layer,
+                     window=ad.window(local_layer), local=local.cpu(), global_=global_.cpu(),
+                     beyond_pairs=int(beyond.sum()),
+                     local_max_beyond=float(far_local.max()),
+                     local_beyond=far_local.sum(-1).cpu(), global_beyond=(global_ * beyond).sum(-1).cpu())

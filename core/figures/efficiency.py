@@ -1,4 +1,5 @@
-"""Figures for the efficiency pages: sparse masks, measured time/memory, cache growth, MLA caches.
+"""Figures for the efficiency pages: sparse masks, measured time/memory, cache growth (with
+sliding-window bends), MLA caches.
 
 Pure builders: data in, plotly Figure out (and, where a view is downsampled, the numbers drawn).
 """
@@ -84,14 +85,33 @@ def next_token_figure(labels: Sequence[str], p_dense: Sequence[float], p_sparse:
 
 
 def cache_growth_figure(lengths: Sequence[int], series: dict[str, Sequence[float]], kinds: dict[str, str],
-                        *, log: bool = True) -> go.Figure:
-    """Cache GiB against context length, one line per model; the legend names its attention type."""
+                        *, parts: dict[str, dict[str, Sequence[float]]] | None = None,
+                        bends: dict[str, int] | None = None, labels: dict[str, str] | None = None,
+                        log: bool = True) -> go.Figure:
+    """Cache GiB against context length, one line per model; the legend names its attention type.
+
+    ``kinds`` (MHA/GQA/MQA/MLA) sets each line's dash; ``labels`` replaces it in the legend. Models in
+    ``parts`` (sliding-window layers) also get their local layers' bytes (dotted, flat past the
+    window) and global layers' bytes (dash-dot) in the same colour; ``bends`` marks each window - 1.
+    """
     dash = {"MHA": "solid", "GQA": "dash", "MQA": "dot", "MLA": "dashdot"}
+    labels, parts = labels or kinds, parts or {}
     fig = go.Figure()
     for i, (name, ys) in enumerate(series.items()):
-        fig.add_trace(go.Scatter(x=list(lengths), y=[v / 2**30 for v in ys], name=f"{name} ({kinds[name]})",
-                                 mode="lines", line={"color": OKABE_ITO[i % 8], "dash": dash.get(kinds[name], "solid")},
+        colour = OKABE_ITO[i % 8]
+        fig.add_trace(go.Scatter(x=list(lengths), y=[v / 2**30 for v in ys], name=f"{name} ({labels[name]})",
+                                 mode="lines", line={"color": colour, "dash": dash.get(kinds[name], "solid")},
                                  hovertemplate="%{x:,} tokens<br>%{y:.3g} GiB<extra>" + name + "</extra>"))
+        for part, style in (("local", "dot"), ("global", "dashdot")):
+            if name in parts:
+                fig.add_trace(go.Scatter(
+                    x=list(lengths), y=[v / 2**30 for v in parts[name][part]], name=f"{name}: {part} layers",
+                    mode="lines", line={"color": colour, "dash": style, "width": 1.5}, opacity=0.75,
+                    hovertemplate="%{x:,} tokens<br>%{y:.3g} GiB<extra>" + f"{name}, {part} layers</extra>"))
+    drawn = [v / 2**30 for ys in series.values() for v in ys if v > 0]
+    for b in sorted(set((bends or {}).values())) if drawn else ():
+        fig.add_trace(go.Scatter(x=[b, b], y=[min(drawn), max(drawn)], name=f"window − 1 = {b:,}", mode="lines",
+                                 line={"color": "grey", "dash": "dot", "width": 1}, hoverinfo="skip"))
     fig.update_xaxes(type="log" if log else None, title="context length (tokens)")
     fig.update_yaxes(type="log" if log else None, title="KV cache (GiB)")
     return base_layout(fig, height=480)

@@ -86,7 +86,7 @@ def models_table(fit="hoffmann") -> pd.DataFrame:
                      "MoE": m.moe, "tokens/param": c["tokens/param"],
                      "optimal tokens/param": c["optimal tokens/param"], "N_opt": c["N_opt"],
                      "N / N_opt": c["N / N_opt"], "label": c["label"],
-                     "seed 002 says": seed, "agrees with seed": (seed == c["label"]) if seed else None,
+                     "commonly stated": seed, "agrees with the claim": (seed == c["label"]) if seed else None,
                      "loss gap vs optimal": c["loss"] - c["optimal loss"], "note": m.note,
                      "source": m.source})
     return pd.DataFrame(rows)

@@ -72,7 +72,7 @@ STEPS: tuple[Step, ...] = (
     Step("kv-cache", "KV cache and MLA: memory grows with context",
          "Every generated token stores keys and values in every layer. GQA shares KV heads; MLA "
          "caches one compressed latent plus a small RoPE key per layer. MLA's cache still grows "
-         "linearly with context — seed 003's 'constant memory' claim is wrong — just with a much "
+         "linearly with context — the common claim of 'constant memory' is wrong — just with a much "
          "smaller slope.",
          (("models", "Llama-2-70B|Llama-3-70B|DeepSeek-V3"), ("focus", "DeepSeek-V3"))),
     Step("vit", "Vision transformers: an image is a sequence of patches",

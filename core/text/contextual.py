@@ -21,7 +21,7 @@ from core.text import glove as embeddings
 from core.runtime import models
 from core.runtime.errors import InputError
 
-MODELS = ("minilm-l6", "smollm2-135m")
+MODELS = ("minilm-l6", "smollm2-135m", "gemma3-270m")
 MAX_SENTENCES = 8
 DEFAULT_WORD = "bank"
 DEFAULT_SENTENCES = (

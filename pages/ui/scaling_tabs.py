@@ -183,17 +183,17 @@ def real_models(fit: str) -> None:
                 summary=f"Under {f.label}: " + ", ".join(f"{v} {k}" for k, v in counts.items()) +
                         f" (near-optimal = N within ×{scaling_models.NEAR_FACTOR} of N_opt for its C ≈ 6ND).")
     shown = table[["model", "N", "D", "C (FLOPs)", "tokens/param", "optimal tokens/param", "N / N_opt", "label",
-                   "seed 002 says", "source"]].copy()
+                   "commonly stated", "source"]].copy()
     for col in ("N", "D"):
         shown[col] = shown[col].map(fmt_count)
     shown["C (FLOPs)"] = shown["C (FLOPs)"].map(lambda x: f"{x:.2e}")
     for col in ("tokens/param", "optimal tokens/param", "N / N_opt"):
         shown[col] = shown[col].round(2)
     show_table(shown, "scaling-real-models-table")
-    wrong = table[(table["seed 002 says"] != "") & (table["agrees with seed"] == False)]  # noqa: E712
+    wrong = table[(table["commonly stated"] != "") & (table["agrees with the claim"] == False)]  # noqa: E712
     if len(wrong):
-        st.warning("Seed 002 disagrees with the numbers under this fit: " + "; ".join(
-            f"{r['model']} is labelled “{r['seed 002 says']}” there but computes as **{r['label']}** "
+        st.warning("A commonly repeated label disagrees with the numbers under this fit: " + "; ".join(
+            f"{r['model']} is often called “{r['commonly stated']}” but computes as **{r['label']}** "
             f"({r['tokens/param']:.0f} tokens/param vs an optimum of {r['optimal tokens/param']:.0f})"
             for _, r in wrong.iterrows()) + ".",
             icon=":material/fact_check:")
@@ -217,8 +217,8 @@ def modalities() -> None:
                        for a in scaling_models.ALLOCATIONS])
     show_table(al, "scaling-modality-allocations",
                summary="Hoffmann, Llama 3, Kaplan and Henighan are read from the papers; Tong et al. 2026's "
-                       "four rows come from a secondary summary (marked), seed 004 itself gives no numbers.")
-    st.warning("**Tong et al. 2026's exponents are from a secondary source.** Seed 004 states only the direction "
+                       "four rows come from a secondary summary (marked); summaries of the paper usually give no numbers.")
+    st.warning("**Tong et al. 2026's exponents are from a secondary source.** Summaries usually state only the direction "
                "(vision is more data-hungry; MoE narrows the gap), which the paper's abstract confirms. The "
                "numbers a ≈ 0.47/0.37 (language/vision, dense) and 0.41/0.36 (MoE, sparsity 16) come from a "
                "reading note of the paper's Sec. 7 that we could not check against the paper; they are drawn "
@@ -270,7 +270,7 @@ def read_runs(source: str) -> pd.DataFrame | None:
 
 
 def fit_runs() -> None:
-    st.markdown("Seed 001's recipe: *train small models, fit the curve, predict a bigger one.* The bundled "
+    st.markdown("The standard recipe: *train small models, fit the curve, predict a bigger one.* The bundled "
                 "example was **generated from the Epoch refit L(N, D) with 1 % log-normal noise** (6 sizes × 3 "
                 "token counts, seed 7; `core.scaling.fit.synthetic_runs`), so a good fit should recover "
                 "α ≈ 0.35, β ≈ 0.37.")
