@@ -82,7 +82,7 @@ with guard("the attention maps"):
     gqa = (f" It reads KV head {attention.kv_head_of(cfg, head)} (GQA: {shp['n_heads']} query heads share "
            f"{shp['n_kv_heads']} key/value heads)." if shp["group"] > 1 else "")
     kind = res.adapter.layer_label(layer)
-    st.header(f"Layer {layer} ({kind}), head {head}")
+    st.header(f"Layer {layer} · {kind} · head {head}")
     w = head_map(name, text, layer, head)
     win = res.adapter.window(layer)
     band = (f" Layer {layer} is local: each query sees its last {win:,} keys, itself included; the largest "

@@ -30,7 +30,7 @@ with guard("the model"):
     n_local = sum(ad.window(i) is not None for i in range(ad.n_layers))
     st.write(f"Type a sentence. Every number below comes from one forward pass of the real **{MODEL}** "
              f"({ad.n_layers} layers, {ad.layout.n_heads} query heads sharing {ad.layout.n_kv_heads} key/value "
-             "heads" + (f"; {n_local} local sliding-window layers of {ad.window(0) or ad.window(1):,} keys, "
+             + ("head" if ad.layout.n_kv_heads == 1 else "heads") + (f"; {n_local} local sliding-window layers of {ad.window(0) or ad.window(1):,} keys, "
                         f"{ad.n_layers - n_local} global" if n_local else "") + "), running here.")
 if ad is None:                # refused above, with its message
     st.stop()

@@ -70,9 +70,7 @@ with guard("the cache calculator"):
         cmp = kc.compare({n: presets[n] for n in chosen}, CURVE, ctx, batch, dtype, gb, wdtype)
         show_figure(fx.cache_growth_figure(cmp["lengths"], cmp["series"], cmp["kinds"], parts=cmp["parts"],
                                            bends=cmp["bends"], labels=cmp["labels"]), "kv-cache-growth",
-                    data=pd.DataFrame({"tokens": cmp["lengths"], **cmp["series"],
-                                       **{f"{n}: {k} layers": v for n, p in cmp["parts"].items() for k, v in p.items()}}),
-                    summary=cmp["summary"])
+                    data=pd.DataFrame(cmp["curve"]), summary=cmp["summary"])
         show_table(pd.DataFrame(cmp["rows"]), "kv-cache-table",
                    summary=f"“Tokens that fit”: ({gb:g} × 10⁹ B − parameters × {kc.DTYPES[wdtype]:g} B ({wdtype})) ÷ "
                            f"(bytes per token × batch {batch}); per sequence, past the window only the global "

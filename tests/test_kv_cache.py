@@ -199,6 +199,8 @@ def test_growth_figure_draws_the_bend(gemma):
 
     cmp = kc.compare({"Gemma 3 270M": gemma, "Llama-2-7B": P["Llama-2-7B"]}, [128, 1024, 8192], 8192)
     assert cmp["lengths"] == [128, 511, 1024, 8192] and cmp["bends"] == {"Gemma 3 270M": 511}
+    assert list(cmp["curve"]) == ["tokens", "Gemma 3 270M", "Llama-2-7B", "Gemma 3 270M: local layers",
+                                  "Gemma 3 270M: global layers"]
     fig = fx.cache_growth_figure(cmp["lengths"], cmp["series"], cmp["kinds"], parts=cmp["parts"],
                                  bends=cmp["bends"], labels=cmp["labels"])
     by_name = {t.name: t for t in fig.data}

@@ -277,8 +277,8 @@ def _window_formula(config: KVConfig, seq_len: int, batch: int, dtype: str) -> l
         f"**{config.attention} with sliding-window layers** ({n_l} local with window {w:,}, {n_g} global): "
         f"bytes = bytes_per_element × {per_sym} × (n_global × T + n_local × min(T, window − 1)) × batch",
         f"= {bpe:g} × {per} × ({n_g} × {seq_len:,} + {n_l} × min({seq_len:,}, {w - 1:,})) × {batch} "
-        f"= {bpe:g} × {layer_elements(config):,} × {positions:,} × {batch} = **{total:,} B = {total / 2**30:,.4f} GiB** "
-        f"at T = {seq_len:,} ({dtype}).",
+        f"= {bpe:g} × {layer_elements(config):,} × {positions:,} × {batch} "
+        f"= **{total:,} B = {total / 2**30:,.4f} GiB** at T = {seq_len:,} ({dtype}).",
         f"Slope: {elements_per_token(config):,} elements per token while T < {w - 1:,} (every layer grows); past "
         + (f"that only the {n_g} global layers grow: {elements_per_token_past_window(config):,} elements per token."
            if n_g else "that no layer grows: every layer slides, so the cache stays the same size."),
@@ -311,7 +311,7 @@ def compare(configs: dict[str, KVConfig], lengths: list[int], ctx: int, batch: i
             gb: float = 80.0, weights_dtype: str = "bf16") -> dict:
     """Everything the cache calculator shows for several configs: the curves (total bytes and, for
     models with windows, the local/global parts; lengths gain each window - 1 so the bend is drawn),
-    one table row per config, and the text under the chart."""
+    one table row per config, the curves as CSV columns and the text under the chart."""
     bpe = DTYPES[dtype]
     bends = {n: c.sliding_window - 1 for n, c in configs.items() if c.n_local_layers}
     xs = sorted(set(lengths) | {b for b in bends.values() if lengths[0] <= b <= lengths[-1]})
@@ -324,7 +324,8 @@ def compare(configs: dict[str, KVConfig], lengths: list[int], ctx: int, batch: i
         rows.append({"model": n, "attention": c.attention, "layers": c.n_layers, "heads": c.n_heads,
                      "KV heads": None if c.kv_lora_rank else c.n_kv_heads, "d_head": c.d_head,
                      "d_c + d_h^R": layer_elements(c) if c.kv_lora_rank else None,
-                     "sliding layers": f"{c.n_local_layers} (window {c.sliding_window:,})" if c.n_local_layers else "—",
+                     "sliding layers": (f"{c.n_local_layers} (window {c.sliding_window:,})"
+                                        if c.n_local_layers else "—"),
                      "elements/token": elements_per_token(c),
                      "elements/token past the window": elements_per_token_past_window(c) if c.n_local_layers else None,
                      f"bytes/token ({dtype})": cache_bytes(c, 1, 1, bpe),
@@ -334,12 +335,14 @@ def compare(configs: dict[str, KVConfig], lengths: list[int], ctx: int, batch: i
                      f"tokens that fit in {gb:g} GB": "—" if fit["tokens"] is None else f"{fit['tokens']:,}",
                      "note": fit["note"], "config source": c.source})
     small = min(configs, key=lambda n: cache_bytes(configs[n], ctx, 1, bpe))
-    summary = ("Straight lines with slope 1 on log-log axes grow linearly: MLA too. " if len(bends) < len(configs) else "")
+    straight = len(bends) < len(configs)
+    summary = "Straight lines with slope 1 on log-log axes grow linearly: MLA too. " if straight else ""
     if bends:
         summary += (f"Lines with sliding-window layers ({', '.join(bends)}) bend at window − 1: their local layers' "
-                    "part (dotted) turns flat, their global layers' part (dash-dot) keeps rising. ")
+                    "part (dotted) turns flat; a global layers' part (dash-dot), where there is one, keeps rising. ")
     summary += f"Smallest cache at {ctx:,} tokens here: {small} ({configs[small].label})."
-    return {"lengths": xs, "series": series, "parts": parts, "bends": bends,
+    curve = {"tokens": xs, **series, **{f"{n}: {k} layers": v for n, p in parts.items() for k, v in p.items()}}
+    return {"lengths": xs, "series": series, "parts": parts, "bends": bends, "curve": curve,
             "labels": {n: c.label for n, c in configs.items()},
             "kinds": {n: c.attention for n, c in configs.items()}, "rows": rows, "summary": summary}
 

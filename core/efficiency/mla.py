@@ -92,7 +92,7 @@ class MLAttention(nn.Module):
     def forward(self, x: torch.Tensor, pos: torch.Tensor, cache: dict, absorbed: bool = False,
                 folded: dict | None = None) -> torch.Tensor:
         c = self.cfg
-        n = x.shape[0]                                                                 # x: (q_pos, d_model)
+        n = x.shape[0]                                                                 # x: (pos, d_model)
         q = self.w_q(x).view(n, c.n_heads, c.d_nope + c.d_rope).transpose(0, 1)       # (head, q_pos, d_q)
         q_c, q_r = q[..., : c.d_nope], rope(q[..., c.d_nope:], pos, c.rope_theta)
         c_kv = F.rms_norm(self.w_dkv(x), (c.d_c,))                                     # (q_pos, d_c)
@@ -112,7 +112,7 @@ class MLAttention(nn.Module):
         q_lat = q_c @ w["w_uk"]                                                        # (head, q_pos, d_c)
         p = _attend((q_lat @ c_all.T + rope_scores) * self.scale, pos, s)
         o_lat = p @ c_all                                                              # (head, q_pos, d_c)
-        return torch.einsum("hqc,hcd->qd", o_lat, w["w_ov"])                           # (q_pos, d_model)
+        return torch.einsum("hqc,hcd->qd", o_lat, w["w_ov"])                           # (pos, d_model)
 
 
 class KVAttention(nn.Module):

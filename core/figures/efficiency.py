@@ -103,7 +103,7 @@ def cache_growth_figure(lengths: Sequence[int], series: dict[str, Sequence[float
                                  mode="lines", line={"color": colour, "dash": dash.get(kinds[name], "solid")},
                                  hovertemplate="%{x:,} tokens<br>%{y:.3g} GiB<extra>" + name + "</extra>"))
         for part, style in (("local", "dot"), ("global", "dashdot")):
-            if name in parts:
+            if name in parts and any(parts[name][part]):               # Mistral: no global part
                 fig.add_trace(go.Scatter(
                     x=list(lengths), y=[v / 2**30 for v in parts[name][part]], name=f"{name}: {part} layers",
                     mode="lines", line={"color": colour, "dash": style, "width": 1.5}, opacity=0.75,

@@ -282,12 +282,12 @@ def run(name: str, text: str, *, topk: int = 10, chunk: int = 512) -> RunResult:
     enc = encode(lm, text)
     ids = torch.tensor([enc["ids"]], device=lm.device)          # (batch=1, q_pos)
     out = base_model(lm)(input_ids=ids, output_hidden_states=True, use_cache=False)
-    hidden = tuple(h[0] for h in out.hidden_states)              # each (q_pos, d_model)
+    hidden = tuple(h[0] for h in out.hidden_states)              # each (pos, d_model)
     result = dict(model=lm, model_name=name, text=text, hidden_states=hidden,
                   causal=lm.spec.kind == "causal", **enc)
     if lm.spec.kind == "causal":
         head = lm.model.get_output_embeddings()
-        final = out.last_hidden_state[0]                         # (q_pos, d_model), post-norm
+        final = out.last_hidden_state[0]                         # (pos, d_model), post-norm
         tk_ids, tk_probs, logps = [], [], []
         for start in range(0, final.shape[0], chunk):
             logits = head(final[start:start + chunk]).float()    # (chunk, vocab)

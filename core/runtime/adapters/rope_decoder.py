@@ -93,7 +93,7 @@ class LlamaAdapter(Adapter):
         qh = self._heads(heads).to(h.device)
         kvh = torch.div(qh, lay.group, rounding_mode="floor")
         kv_unique = kvh.unique()
-        x = self._norm_in(block, h)                          # (k_pos, d_model)
+        x = self._norm_in(block, h)                          # (pos, d_model)
         rows = torch.arange(h.shape[0], device=h.device) if rows is None else rows.to(h.device)
         q = head_rows(attn.q_proj, x[rows], qh, lay.d_head)  # (head, q_pos, d_head)
         k = head_rows(attn.k_proj, x, kv_unique, lay.d_head)  # (kv_head, k_pos, d_head)
