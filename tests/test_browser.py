@@ -118,3 +118,27 @@ def test_sweep_survives_a_tab_switch(app_url, chromium):
     assert page_text_problems(page) == []
     assert page.get_by_role("button", name="Train the sweep").count() == 0    # kept, not retrained
     page.close()
+
+
+GEMMA_LINKS = {
+    "home": ("?model=gemma3-270m", "local (window 512)"),
+    "attention": ("attention?model=gemma3-270m&input=Lee%20news%20corpus%2C%2016%20tokens&attn_layer=5",
+                  "Layer 5 · global"),
+    "causal": ("causal?model=gemma3-270m", "gemma3-270m's upper triangle is exactly zero"),
+}
+
+
+@pytest.mark.parametrize("where", list(GEMMA_LINKS))
+def test_gemma_deep_links_in_chromium(app_url, chromium, where):
+    """Gemma 3 picked through the link: the page draws, names the layer type, no traceback."""
+    link, needle = GEMMA_LINKS[where]
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    outside = offline_guard(page)
+    page.goto(f"{app_url}/{link}", wait_until="domcontentloaded")
+    wait_for_page(page, timeout_ms=300_000)
+    screenshot(page, f"gemma-{where}")
+    assert needle in page.inner_text("body")
+    assert page_text_problems(page) == [] and errors == [] and outside == []
+    page.close()

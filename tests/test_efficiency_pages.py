@@ -70,3 +70,28 @@ def test_kv_upload_valid_and_invalid_config():
     assert "num_attention_heads" in _text(at, "warning")
     at.file_uploader[0].set_value(("config.json", b"{oops", "application/json")).run()
     assert "not valid JSON" in _text(at, "warning")
+
+
+def test_sparse_real_model_tab_gemma_pattern_and_band():
+    at = run_page(SPARSE, {"tab": "In a real model"})
+    assert problems(at) == [] and _text(at, "warning") == ""
+    md = " ".join(m.value for m in at.markdown)
+    assert "At 4,096 tokens each local layer computes 23.4% of the causal pairs" in md
+    assert "the model computes 36.2%" in md
+    assert "On these 1,024 tokens, layer 4's largest weight" in md and "is **0.0** (exactly zero)" in md
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert len(charts) == 3                                          # pattern bars, local head, global head
+    assert [t["name"] for t in charts[0]["data"] if t["type"] == "bar"] == ["local layers", "global layers"]
+    assert all(c["data"][0]["type"] == "image" and len(c["layout"]["shapes"]) == 1 for c in charts[1:])
+    assert "press **Measure**" not in _text(at, "caption")         # lazy tabs: the pattern tab did not run
+
+
+def test_sparse_real_model_tab_hosted_refuses_long_text_before_running(monkeypatch):
+    monkeypatch.setenv("ATLAS_HOSTED", "1")
+    at = run_page(SPARSE, {"tab": "In a real model", "gn": "32768", "glen": "4096"})
+    assert problems(at) == []
+    assert "1,024" in _text(at, "warning") and "hosted" in _text(at, "warning")
+    md = " ".join(m.value for m in at.markdown)
+    assert "At 32,768 tokens each local layer computes 3.1% of the causal pairs" in md
+    assert len(at.get("plotly_chart")) == 1                           # the pattern still drawn, no forward pass
+    assert "atlas-budget" not in at.session_state or not at.session_state["atlas-budget"]   # nothing spent

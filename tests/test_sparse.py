@@ -134,3 +134,117 @@ def test_recompile_limit_is_reported_not_hidden(monkeypatch):
     assert not compiled
     ref = sparse_exec.run_dense(q, k, v, mask)
     assert (out - ref).abs().max() < 1e-5
+
+
+# --------------------------------------------------------------------------- Gemma 3's own pattern
+
+GEMMA = "gemma3-270m"
+
+
+@pytest.fixture(scope="module")
+def gemma_700():
+    from core.attention import heads as attention
+    from core.runtime import models
+    res = models.run(GEMMA, attention.corpus_text(GEMMA, 700))
+    assert res.n_tokens == 700
+    return res
+
+
+@pytest.mark.parametrize("n", [1, 100, 511, 512, 513, 600, 1500])
+def test_model_pattern_is_the_density_of_each_layers_real_mask(n):
+    from core.runtime import models
+    ad = models.load(GEMMA).adapter
+    pat = on_model.model_pattern(GEMMA, n)
+    assert list(pat.table["layer"]) == list(range(ad.n_layers)) == list(range(18))
+    for layer in range(ad.n_layers):
+        row = pat.table.iloc[layer]
+        real = ad.mask(layer, n)                                       # (q_pos, k_pos) the layer applies
+        assert float(row["density"]) == int(real.sum()) / n ** 2          # exact pair count
+        assert float(row["density"]) == pytest.approx(float(real.float().mean()), rel=1e-6)   # float32 mean
+        assert float(row["keys per query (mean)"]) == pytest.approx(float(real.sum()) / n, rel=1e-12)
+        assert row["layer_type"] == ad.layer_type(layer)
+    causal = torch.ones(n, n, dtype=torch.bool).tril()
+    assert pat.dense_causal == int(causal.sum()) / n ** 2
+
+
+def test_model_pattern_by_type_and_saving_at_4096():
+    pat = on_model.model_pattern(GEMMA, 4096)
+    kinds = pat.by_type().set_index("layer_type")
+    assert kinds.loc["local", "layers"] == 15 and kinds.loc["global", "layers"] == 3
+    local = (512 * 513 / 2 + (4096 - 512) * 512) / 4096 ** 2           # ramp of 512 rows, then 512 keys each
+    assert kinds.loc["local", "density"] == pytest.approx(local)
+    assert kinds.loc["global", "density"] == pytest.approx(pat.dense_causal) == pytest.approx(4097 / 8192)
+    assert pat.average == pytest.approx((15 * local + 3 * 4097 / 8192) / 18)
+    assert pat.saving == pytest.approx(pat.average / pat.dense_causal)
+    assert 0.36 < pat.saving < 0.37                                    # 36.2 % of the causal pairs
+    summary = pat.summary().set_index("layer_type")
+    assert summary.loc["dense causal", "share of causal pairs"] == 1.0
+    assert summary.loc["model (mean of 18 layers)", "density"] == pytest.approx(pat.average)
+    with pytest.raises(InputError, match="32,768"):
+        on_model.model_pattern(GEMMA, 40_000)
+
+
+def test_kept_pairs_closed_form():
+    for n in (1, 5, 8, 9, 20):
+        for w in (None, 1, 3, 8, 30):
+            ref = torch.ones(n, n, dtype=torch.bool).tril()
+            if w is not None:
+                ref &= ~torch.ones(n, n, dtype=torch.bool).tril(-w)
+            assert on_model.kept_pairs(n, w) == int(ref.sum())
+
+
+def test_local_layer_is_exactly_zero_beyond_its_window(gemma_700):
+    from core.attention import heads as attention
+    ad = gemma_700.adapter
+    glob = [layer for layer in range(18) if ad.layer_type(layer) == "global"]
+    assert glob == [5, 11, 17] and ad.window(0) == 512
+    for layer in (0, 4, 10):                                           # local layers
+        for head in range(ad.layout.n_heads):
+            w = attention.head_weights(gemma_700, layer, head)         # (q_pos, k_pos)
+            far = torch.tril(w, diagonal=-512)                          # keys 512+ back, i.e. more than 511
+            assert torch.count_nonzero(far) == 0, (layer, head)
+            assert torch.diagonal(w, -511).sum() > 0                   # the key 511 back is still seen
+    for layer in (5, 11):                                              # global layers
+        w = attention.head_weights(gemma_700, layer, 0)
+        assert torch.tril(w, diagonal=-512).sum() > 0
+        assert (torch.tril(w, diagonal=-512).sum(-1)[512:] > 0).all()   # every query that has far keys uses them
+
+
+def test_band_heads_reports_the_beyond_window_numbers(gemma_700):
+    from core.attention import heads as attention
+    band = on_model.band_heads(gemma_700, 4, 5, 1)
+    assert band.window == 512 and band.beyond_pairs == 188 * 189 // 2   # queries 512..699: 1..188 far keys
+    assert band.local_max_beyond == 0.0 and float(band.local_beyond.abs().max()) == 0.0
+    assert torch.equal(band.local, attention.head_weights(gemma_700, 4, 1).cpu())
+    g = attention.head_weights(gemma_700, 5, 1).cpu()
+    assert band.global_last_beyond == pytest.approx(float(g[-1, :700 - 512].sum()), rel=1e-6)
+    assert 0 < band.global_last_beyond < 1 and band.global_last_on_first == pytest.approx(float(g[-1, 0]))
+    assert (band.global_beyond[:512] == 0).all()                        # no key is that far back yet
+    assert band.global_mean_beyond == pytest.approx(float(torch.tril(g, -512).sum(-1)[512:].mean()), rel=1e-5)
+    rows = band.rows()
+    assert list(rows.columns[2:]) == ["layer 4 mass beyond window", "layer 5 mass beyond window"]
+    with pytest.raises(InputError, match="not a sliding-window layer"):
+        on_model.band_heads(gemma_700, 5, 11, 0)
+    with pytest.raises(InputError, match="not a global layer"):
+        on_model.band_heads(gemma_700, 4, 10, 0)
+
+
+def test_model_sparsity_figures():
+    import numpy as np
+    from core.figures import model_sparsity as msx
+    pat = on_model.model_pattern(GEMMA, 4096)
+    fig = msx.pattern_bars(pat.table, pat.dense_causal, pat.average)
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert [t.name for t in bars] == ["local layers", "global layers"]
+    assert list(bars[1].x) == ["5", "11", "17"] and len(bars[0].x) == 15
+    assert bars[1].marker.color != bars[0].marker.color
+    lines = {t.name: t for t in fig.data if t.type == "scatter"}
+    dense = next(t for name, t in lines.items() if name.startswith("dense causal"))
+    assert set(dense.y) == {pat.dense_causal} and len(dense.y) == 18
+    assert any(name.startswith("model mean") for name in lines)
+    w = np.tril(np.full((600, 600), 1 / 600, dtype=np.float32))
+    head = msx.band_head(w, [str(i) for i in range(600)], 512, title="t")
+    assert head.data[0].type == "image" and len(head.layout.shapes) == 1
+    edge = head.layout.shapes[0]
+    assert (edge.x0, edge.y0, edge.x1, edge.y1) == (-0.5, 511, 88, 599.5)
+    assert len(msx.band_head(w, [str(i) for i in range(600)], None).layout.shapes) == 0

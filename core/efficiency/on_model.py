@@ -25,6 +25,7 @@ import torch
 
 from core.attention import heads as attention
 from core.runtime import models
+from core.runtime.adapters import GLOBAL, LOCAL
 from core.runtime.errors import InputError
 
 
@@ -171,6 +172,12 @@ class BandHeads:
         return float(self.global_beyond[-1])
 
     @property
+    def global_mean_beyond(self) -> float:
+        """Mean over the queries that have keys beyond the window (q_pos >= window) of the global
+        layer's mass on them."""
+        return float(self.global_beyond[self.window:].mean()) if len(self.tokens) > self.window else 0.0
+
+    @property
     def global_last_on_first(self) -> float:
         """Of that, the weight on the first key alone (often an attention sink)."""
         return float(self.global_[-1, 0])
@@ -186,19 +193,19 @@ class BandHeads:
 def band_heads(result: models.RunResult, local_layer: int, global_layer: int, head: int) -> BandHeads:
     """Real weights of ``head`` in a local and a global layer, from ``attention.head_weights``."""
     ad = result.adapter
-    if ad.layer_type(local_layer) != "local":
+    if ad.layer_type(local_layer) != LOCAL:
         raise InputError(f"Layer {local_layer} of {result.model_name} is {ad.layer_label(local_layer)}, "
                          "not a sliding-window layer.")
-    if ad.layer_type(global_layer) != "global":
+    if ad.layer_type(global_layer) != GLOBAL:
         raise InputError(f"Layer {global_layer} of {result.model_name} is {ad.layer_label(global_layer)}, "
                          "not a global layer.")
     # (q_pos, k_pos): pairs the global layer's own mask keeps and the local layer's does not
     beyond = attention.mask_for(result, global_layer) & ~attention.mask_for(result, local_layer)
     local = attention.head_weights(result, local_layer, head)
     global_ = attention.head_weights(result, global_layer, head)
-    far_local = local * beyond
+    far_local = local * beyond                                                # (q_pos, k_pos)
     return BandHeads(tokens=result.tokens, head=head, local_layer=local_layer, global_layer=global_layer,
                      window=ad.window(local_layer), local=local.cpu(), global_=global_.cpu(),
                      beyond_pairs=int(beyond.sum()),
-                     local_max_beyond=float(far_local.max()),
+                     local_max_beyond=float(local[beyond].max()) if beyond.any() else 0.0,
                      local_beyond=far_local.sum(-1).cpu(), global_beyond=(global_ * beyond).sum(-1).cpu())

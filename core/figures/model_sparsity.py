@@ -31,13 +31,14 @@ def pattern_bars(table: pd.DataFrame, dense_causal: float, average: float, *, ti
             hovertemplate="layer %{x}<br>density %{y:.2%}"
                           + ("<br>%{customdata:.1%} of the causal pairs" if "share of causal pairs" in rows else "")
                           + "<extra></extra>"))
-    for name, value, colour, dash in [(f"dense causal ({dense_causal:.1%})", dense_causal, OKABE_ITO[7], "dash"),
-                                      (f"model mean over {len(x)} layers ({average:.1%})", average, OKABE_ITO[3], "dot")]:
+    lines = [(f"dense causal ({dense_causal:.1%})", dense_causal, OKABE_ITO[7], "dash"),
+             (f"model mean over {len(x)} layers ({average:.1%})", average, OKABE_ITO[3], "dot")]
+    for name, value, colour, dash in lines:
         fig.add_trace(go.Scatter(x=x, y=[value] * len(x), name=name, mode="lines",
                                  line={"color": colour, "dash": dash, "width": 2},
                                  hovertemplate=f"{name}<extra></extra>"))
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=x, title="layer")
-    fig.update_yaxes(title="density (share of all query × key pairs scored)", tickformat=".0%",
+    fig.update_yaxes(title="density (pairs scored / n²)", tickformat=".0%",
                      range=[0, max(dense_causal, float(table["density"].max())) * 1.1])
     fig.update_layout(legend={"orientation": "h", "y": -0.2}, bargap=0.25)
     return base_layout(fig, title=title, height=440)
@@ -55,5 +56,5 @@ def band_head(w: np.ndarray, tokens: Sequence[str], window: int | None, *, title
         fig.add_shape(type="line", x0=-0.5, y0=window - 1, x1=n - window, y1=n - 0.5,
                       line={"color": OKABE_ITO[3], "width": 2, "dash": "dash"})
         fig.add_annotation(x=(n - window) / 2, y=(n + window) / 2, text=f"beyond: {window:,}+ keys back",
-                           showarrow=False, font={"color": OKABE_ITO[3]}, textangle=45, yshift=-14)
+                           showarrow=False, font={"color": OKABE_ITO[3]}, textangle=45, yshift=-22)
     return fig

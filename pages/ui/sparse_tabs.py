@@ -13,6 +13,7 @@ import streamlit as st
 from core.attention import heads as attention
 from core.runtime import device
 from core.runtime import limits
+from core.runtime.adapters import GLOBAL, LOCAL
 from core.efficiency import linear as linear_attention
 from core.efficiency import patterns as sparse
 from core.efficiency import flex as sparse_exec
@@ -86,9 +87,10 @@ def pattern_tab() -> None:
         {"quantity": q, "dense": f"{cost[a]:,}", "sparse": f"{cost[b]:,}"} for q, a, b in [
             ("pairs scored (per head)", "pairs_dense", "pairs_kept"),
             ("FLOPs, QKᵀ and AV, 8 heads × d_head 64", "flops_dense", "flops_sparse"),
-            ("score memory, fp32, 8 heads (bytes)", "score_bytes_dense", "score_bytes_sparse")]]), "sparse-cost", summary=f"Theory: ideal speed-up 1/density = {cost['ideal_speedup']:.1f}×; a {cost['block']}×{cost['block']} "
-                               f"block kernel computes every non-empty tile, so it can reach at most "
-                               f"{1 / max(cost['block_density'], 1e-9):.1f}×.")
+            ("score memory, fp32, 8 heads (bytes)", "score_bytes_dense", "score_bytes_sparse")]]), "sparse-cost",
+        summary=f"Theory: ideal speed-up 1/density = {cost['ideal_speedup']:.1f}×; a {cost['block']}×{cost['block']} "
+                f"block kernel computes every non-empty tile, so it can reach at most "
+                f"{1 / max(cost['block_density'], 1e-9):.1f}×.")
 
     st.subheader("Executed and measured")
     budget = sparse_exec.budget_bytes()
@@ -188,8 +190,8 @@ def gemma_band(text: str, local_layer: int, global_layer: int, head: int) -> on_
 
 def gemma_tab() -> None:
     ad = load_model(GEMMA).adapter
-    local_layers = [layer for layer in range(ad.n_layers) if ad.layer_type(layer) == "local"]
-    global_layers = [layer for layer in range(ad.n_layers) if ad.layer_type(layer) == "global"]
+    local_layers = [layer for layer in range(ad.n_layers) if ad.layer_type(layer) == LOCAL]
+    global_layers = [layer for layer in range(ad.n_layers) if ad.layer_type(layer) == GLOBAL]
     window = ad.window(local_layers[0])
     st.write(f"Gemma 3 ships its sparsity: of its {ad.n_layers} layers, {len(local_layers)} are local "
              f"(each query sees its last {window:,} keys, itself included) and {len(global_layers)} global "
@@ -198,7 +200,7 @@ def gemma_tab() -> None:
     n = url_select("Sequence length (tokens)", PATTERN_LENGTHS, "gn", 4096, format_func=lambda v: f"{v:,}")
     pat = gemma_pattern(n)
     kinds = pat.by_type().set_index("layer_type")
-    local, glob = kinds.loc["local"], kinds.loc["global"]
+    local, glob = kinds.loc[LOCAL], kinds.loc[GLOBAL]
     headline = (f"At {n:,} tokens each local layer computes {local['share of causal pairs']:.1%} of the causal "
                 f"pairs ({pat.table['keys per query (mean)'].iloc[local_layers[0]]:,.0f} keys per query on "
                 f"average instead of {n * pat.dense_causal:,.1f}), each global layer all of them; over all "
@@ -206,7 +208,9 @@ def gemma_tab() -> None:
                 f"in every layer would (density {pat.average:.2%} against {pat.dense_causal:.2%}).")
     st.markdown(headline)
     show_figure(msx.pattern_bars(pat.table, pat.dense_causal, pat.average, title=f"{GEMMA} at {n:,} tokens"),
-                f"gemma-pattern-{n}", data=pat.table, summary=headline)
+                f"gemma-pattern-{n}", data=pat.table,
+                summary=f"Bars: each layer's mask density at {n:,} tokens; dashed: dense causal; dotted: the "
+                        f"model's mean over its {ad.n_layers} layers. The CSV holds the per-layer table.")
     show_table(pat.summary().round(6), f"gemma-pattern-types-{n}",
                summary=f"{int(local['layers'])} local and {int(glob['layers'])} global layers; density = pairs "
                        f"scored / {n:,}²; the model row is the mean over all {ad.n_layers} layers.")
@@ -214,11 +218,13 @@ def gemma_tab() -> None:
     st.subheader("The band in the real weights")
     st.write("A real text (the Lee news corpus) through the model; one head's weights in a local layer "
              "and in a global layer, recomputed from the stored hidden states with each layer's own mask. "
-             "Left of the dashed line lies everything beyond the window.")
+             "Below the dashed line lies everything beyond the window.")
     c1, c2, c3, c4, c5 = st.columns(5)
     with c1:
         n_text = url_select("Text length (tokens)", TEXT_LENGTHS, "glen", 1024, format_func=lambda v: f"{v:,}",
-                            help="Runs over 512 tokens count against the hosted demo's long-sequence budget.")
+                            help="Runs over 512 tokens count against the hosted demo's long-sequence budget"
+                                 + (f" (which reads at most {limits.current().max_tokens:,} tokens)."
+                                    if limits.hosted() else "."))
     with c2:
         local_layer = url_select("Local layer", local_layers, "glocal", 4)
     with c3:
@@ -227,6 +233,7 @@ def gemma_tab() -> None:
         head = url_slider("Head", "ghead", 0, ad.layout.n_heads - 1, 0)
     with c5:
         log = url_toggle("Log colour scale", "glog", True)
+    limits.check_tokens(n_text)                                     # refuse before spending budget
     text = gemma_text(n_text)
     runs = st.session_state.setdefault("sparse-gemma-runs", set())
     with st.spinner(f"Forward pass over {n_text:,} tokens (cached afterwards; tens of seconds on a small CPU)…"):
@@ -239,18 +246,18 @@ def gemma_tab() -> None:
     drawn = (f"Each pixel the largest weight in a {pooled}×{pooled} block" if pooled > 1
              else "One pixel per weight") + "; grey = exactly 0."
     left, right = st.columns(2)
-    for col, layer, w, name in [(left, local_layer, band.local, "local"), (right, global_layer, band.global_, "global")]:
+    for col, layer, w, name in [(left, local_layer, band.local, "local"),
+                                (right, global_layer, band.global_, "global")]:
         with col:
             show_figure(msx.band_head(w.numpy(), band.tokens, window, log=log,
-                                      title=f"layer {layer} ({ad.layer_label(layer)}), head {head}"),
+                                      title=f"layer {layer}: {ad.layer_label(layer)}, head {head}"),
                         f"gemma-{name}-layer-{layer}-head-{head}", height=560, summary=drawn,
                         data=rows[["q_pos", "token", f"layer {layer} mass beyond window"]])
-    far = rows.loc[rows["q_pos"] >= window, f"layer {global_layer} mass beyond window"]
     st.markdown(f"On these {n_text:,} tokens, layer {local_layer}'s largest weight on any of the "
                 f"{band.beyond_pairs:,} pairs {window:,} or more keys back is **{band.local_max_beyond}**"
                 f"{' (exactly zero)' if band.local_max_beyond == 0 else ''}; layer {global_layer}'s last query "
                 f"puts **{band.global_last_beyond:.1%}** of its attention there ({band.global_last_on_first:.1%} "
-                f"on the first token alone; mean over the queries that have such keys: {far.mean():.1%}).")
+                f"on the first token alone; mean over the queries that have such keys: {band.global_mean_beyond:.1%}).")
 
 
 def linear_tab() -> None:
