@@ -68,8 +68,8 @@ def forward_rows(lengths=(512, 4096), repeat: int = 3) -> list[dict]:
         def bare():
             with torch.inference_mode():
                 lm.model(input_ids=ids, use_cache=False, logits_to_keep=1)
-        atlas, _ = median_time(lambda: models.run(GEMMA, text), repeat=repeat)
-        floor, _ = median_time(bare, repeat=repeat)
+        atlas, _ = median_time(lambda: models.run(GEMMA, text), repeat=repeat, warmup=0)
+        floor, _ = median_time(bare, repeat=repeat, warmup=0)
         rows.append({"tokens": ids.shape[1], "Atlas run() (s)": f"{atlas:.2f}", "bare HF forward (s)": f"{floor:.2f}",
                      "ratio": f"{atlas / floor:.2f}×"})
     return rows

@@ -125,6 +125,7 @@ GEMMA_LINKS = {
     "attention": ("attention?model=gemma3-270m&input=Lee%20news%20corpus%2C%2016%20tokens&attn_layer=5",
                   "Layer 5 · global"),
     "causal": ("causal?model=gemma3-270m", "gemma3-270m's upper triangle is exactly zero"),
+    "sparse": ("sparse?tab=In%20a%20real%20model", "(exactly zero)"),
 }
 
 
