@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 
-from core.runtime.adapters.base import (BIDIRECTIONAL, GLOBAL, LOCAL, Adapter, AttentionOut,  # noqa: F401
+from core.runtime.adapters.base import (BIDIRECTIONAL, GLOBAL, LOCAL, Adapter, AttentionOut, MlpParts,  # noqa: F401
                                         BlockOut, HeadLayout, UnsupportedArchitecture, causal_mask,
                                         layout_of)
 from core.runtime.adapters.encoder import BertAdapter

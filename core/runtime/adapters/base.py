@@ -57,6 +57,14 @@ class AttentionOut:
 
 
 @dataclass(frozen=True)
+class MlpParts:
+    """A gated feed-forward layer's hidden units at every position (SwiGLU, GeGLU)."""
+    gate: torch.Tensor                   # (pos, d_ff) gate_proj(x), before the activation
+    up: torch.Tensor                     # (pos, d_ff) up_proj(x)
+    act: torch.Tensor                    # (pos, d_ff) act_fn(gate) * up: the down projection's input
+
+
+@dataclass(frozen=True)
 class BlockOut:
     """One layer: ``h + attn.total + mlp == out``, the hidden state entering the next layer."""
     attn: AttentionOut
@@ -138,20 +146,45 @@ class Adapter:
         raise NotImplementedError
 
     def attention(self, h: torch.Tensor, layer: int, allowed: torch.Tensor | None = None,
-                  per_head: bool = False) -> AttentionOut:
+                  per_head: bool = False, edit_z=None) -> AttentionOut:
         """The attention sublayer's write. ``allowed``: (q_pos, k_pos) or (head, q_pos, k_pos) bool
-        mask to use instead of the layer's own."""
+        mask to use instead of the layer's own. ``edit_z``: a function of the heads' outputs
+        z (head, pos, d_head) -> z, applied where a forward pre-hook on the output projection would
+        act (ablations); the layer's norms then see the edited heads, as in the real model."""
         raise NotImplementedError
 
     def mlp(self, h_mid: torch.Tensor, layer: int) -> torch.Tensor:
         raise NotImplementedError
 
+    def mlp_parts(self, h_mid: torch.Tensor, layer: int) -> MlpParts:
+        raise UnsupportedArchitecture(f"{self.family}'s feed-forward layer is not gated")
+
+    def mlp_directions(self, layer: int) -> torch.Tensor:
+        """(d_ff, d_model): what one unit of each hidden neuron writes into the stream (the down
+        projection's columns, through any post-norm's weight; its 1/rms factor is left out)."""
+        raise UnsupportedArchitecture(f"{self.family}'s feed-forward layer is not gated")
+
     def block(self, h: torch.Tensor, layer: int, allowed: torch.Tensor | None = None,
-              per_head: bool = False) -> BlockOut:
-        attn = self.attention(h, layer, allowed, per_head)
+              per_head: bool = False, edit_z=None, edit_mlp=None) -> BlockOut:
+        """One layer; ``edit_mlp`` maps the MLP's write (pos, d_model) to a replacement."""
+        attn = self.attention(h, layer, allowed, per_head, edit_z)
         mid = h + attn.total
         mlp = self.mlp(mid, layer)
+        if edit_mlp is not None:
+            mlp = edit_mlp(mlp)
         return BlockOut(attn, mlp, mid + mlp)
+
+    def run_from(self, h: torch.Tensor, layer: int) -> torch.Tensor:
+        """The stream entering ``layer`` through every later layer: the raw stream after the last."""
+        for i in range(layer, self.n_layers):
+            h = self.block(h, i).out
+        return h
+
+    def final_norm_linear(self, h_final: torch.Tensor):
+        """The final norm with its scale frozen at its value on ``h_final`` (pos, d_model): a linear
+        map ``apply(x)`` plus a constant (d_model,) or None, with final_norm(h) = apply(h) + const.
+        Direct logit attribution pushes each component's write through ``apply``."""
+        raise UnsupportedArchitecture(f"{self.family} has no language-model read-out")
 
     def final_norm(self, h: torch.Tensor) -> torch.Tensor:
         raise UnsupportedArchitecture(f"{self.family} has no language-model read-out")

@@ -29,14 +29,17 @@ class BertAdapter(Adapter):
         d = self.layout.d_head
         return head_rows(sa.query, h[rows], qh, d), head_rows(sa.key, h, qh, d), d ** -0.5
 
-    def attention(self, h, layer, allowed=None, per_head=False):
+    def attention(self, h, layer, allowed=None, per_head=False, edit_z=None):
         self._check_layer(layer)
         att = self.blocks[layer].attention
         n, d = h.shape[0], self.layout.d_head
         q, k, _ = self.qk(h, layer)
         v = head_rows(att.self.value, h, self._heads(None).to(h.device), d)   # (head, pos, d_head)
         w = self.weights(q, k, d ** -0.5, None if allowed is None else allowed.to(h.device))
-        z = (w.to(v.dtype) @ v).transpose(0, 1).reshape(n, -1)                # (pos, d_model)
+        z = w.to(v.dtype) @ v                                                  # (head, pos, d_head)
+        if edit_z is not None:
+            z = edit_z(z)
+        z = z.transpose(0, 1).reshape(n, -1)                                   # (pos, d_model)
         mid = att.output.LayerNorm(att.output.dense(z) + h)
         return AttentionOut(mid - h, None, None)
 

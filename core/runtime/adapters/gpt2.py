@@ -36,13 +36,15 @@ class GPT2Adapter(Adapter):
         q = q if rows is None else q[:, rows.to(h.device)]
         return q[qh], k[qh], self.scale(layer)
 
-    def attention(self, h, layer, allowed=None, per_head=False):
+    def attention(self, h, layer, allowed=None, per_head=False, edit_z=None):
         self._check_layer(layer)
         proj = self.blocks[layer].attn.c_proj                # Conv1D: weight (head * d_head, d_model)
         n = h.shape[0]
         q, k, v = self._qkv(h, layer)
         allowed = self.mask(layer, n, device=h.device) if allowed is None else allowed.to(h.device)
         z = self.weights(q, k, self.scale(layer), allowed).to(v.dtype) @ v     # (head, pos, d_head)
+        if edit_z is not None:
+            z = edit_z(z)
         total = proj(z.transpose(0, 1).reshape(n, -1))
         if not per_head:
             return AttentionOut(total, None, None)
@@ -55,6 +57,13 @@ class GPT2Adapter(Adapter):
 
     def final_norm(self, h):
         return self.base.ln_f(h)
+
+    def final_norm_linear(self, h_final):
+        """LayerNorm frozen at h_final: centring is linear, 1/std is frozen, the bias is constant."""
+        ln = self.base.ln_f
+        r = torch.rsqrt(h_final.var(-1, unbiased=False, keepdim=True) + ln.eps)
+        factor = r * ln.weight
+        return (lambda x: (x - x.mean(-1, keepdim=True)) * factor), ln.bias
 
     def unembed(self, h):
         return self.model.get_output_embeddings()(h)

@@ -20,7 +20,7 @@ import inspect
 import torch
 import torch.nn.functional as F
 
-from core.runtime.adapters.base import GLOBAL, LOCAL, Adapter, AttentionOut, head_rows, split_output
+from core.runtime.adapters.base import GLOBAL, LOCAL, Adapter, AttentionOut, MlpParts, head_rows, split_output
 
 
 def _rotate_half(x: torch.Tensor) -> torch.Tensor:
@@ -119,7 +119,7 @@ class LlamaAdapter(Adapter):
         v = v.repeat_interleave(lay.group, dim=0)
         return q, k, v
 
-    def attention(self, h, layer, allowed=None, per_head=False):
+    def attention(self, h, layer, allowed=None, per_head=False, edit_z=None):
         self._check_layer(layer)
         block = self.blocks[layer]
         o_proj = block.self_attn.o_proj
@@ -132,6 +132,8 @@ class LlamaAdapter(Adapter):
         else:
             z = F.scaled_dot_product_attention(q[None], k[None], v[None], attn_mask=allowed,
                                                scale=self.scale(layer))[0]
+        if edit_z is not None:
+            z = edit_z(z)
         raw = o_proj(z.transpose(0, 1).reshape(n, -1))                            # (pos, d_model)
         total, factor = self._post_attn(block, raw)
         if not per_head:
@@ -143,9 +145,37 @@ class LlamaAdapter(Adapter):
             bias = None if bias is None else bias * factor
         return AttentionOut(total, heads, bias)
 
+    def _mlp_in(self, block, h_mid):
+        return block.post_attention_layernorm(h_mid)
+
+    def _mlp_post(self, block, y):
+        return y
+
     def mlp(self, h_mid, layer):
         block = self.blocks[layer]
-        return block.mlp(block.post_attention_layernorm(h_mid))
+        return self._mlp_post(block, block.mlp(self._mlp_in(block, h_mid)))
+
+    def mlp_parts(self, h_mid, layer):
+        mlp = self.blocks[layer].mlp
+        x = self._mlp_in(self.blocks[layer], h_mid)
+        gate, up = mlp.gate_proj(x), mlp.up_proj(x)
+        return MlpParts(gate, up, mlp.act_fn(gate) * up)
+
+    def mlp_directions(self, layer):
+        return self.blocks[layer].mlp.down_proj.weight.T * self._post_weight(self.blocks[layer])
+
+    def _post_weight(self, block):
+        return 1.0
+
+    def _rms_linear(self, norm, h_final, offset: float):
+        """RMSNorm frozen at h_final: x -> x * w / rms(h_final) (Gemma stores w - 1: offset 1)."""
+        eps = getattr(norm, "variance_epsilon", None) or getattr(norm, "eps", 1e-6)
+        r = torch.rsqrt(h_final.float().pow(2).mean(-1, keepdim=True) + eps)
+        factor = (r * (offset + norm.weight.float())).to(h_final.dtype)          # (pos, d_model)
+        return (lambda x: x * factor), None
+
+    def final_norm_linear(self, h_final):
+        return self._rms_linear(self.base.norm, h_final, 0.0)
 
     def final_norm(self, h):
         return self.base.norm(h)
@@ -164,6 +194,14 @@ class Gemma3Adapter(LlamaAdapter):
         factor = torch.rsqrt(raw.float().pow(2).mean(-1, keepdim=True) + norm.eps) * (1.0 + norm.weight.float())
         return norm(raw), factor.to(raw.dtype)
 
-    def mlp(self, h_mid, layer):
-        block = self.blocks[layer]
-        return block.post_feedforward_layernorm(block.mlp(block.pre_feedforward_layernorm(h_mid)))
+    def _mlp_in(self, block, h_mid):
+        return block.pre_feedforward_layernorm(h_mid)
+
+    def _mlp_post(self, block, y):
+        return block.post_feedforward_layernorm(y)
+
+    def _post_weight(self, block):
+        return 1.0 + block.post_feedforward_layernorm.weight
+
+    def final_norm_linear(self, h_final):
+        return self._rms_linear(self.base.norm, h_final, 1.0)

@@ -1,0 +1,86 @@
+"""The logit lens (nostalgebraist 2020): read the residual stream entering every layer with the
+model's own final norm and unembedding, as if the model stopped there.
+
+Row 0 is the embeddings, row l the stream entering layer l, and the last row the model's own
+output (the stream after the last layer, through the final norm), so it equals the model's
+next-token distribution. Logits are made one layer at a time, so (layer+1, pos, vocab) is never held.
+
+``residual_writes``: what each block writes into the stream at one position, attention and MLP
+apart: the size of each write, and its direct effect on one token's logit (final norm frozen).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from core.lens.common import causal_adapter, check_position, decode, final_stream, token_id
+from core.runtime import models
+
+
+@dataclass(frozen=True)
+class LogitLens:
+    ids: np.ndarray            # (layer+1, pos, k) top token ids per row and position
+    probs: np.ndarray          # (layer+1, pos, k) their probabilities
+    tokens: list[list[list[str]]]   # (layer+1, pos, k) the matching strings
+    final_id: int              # the model's own top prediction after the last position
+    final_token: str
+    final_prob_by_depth: np.ndarray  # (layer+1,) p(final_token) at the last position, row by row
+    input_tokens: list[str]
+
+    @property
+    def n_rows(self) -> int:
+        return self.ids.shape[0]
+
+    def top_at(self, position: int = -1) -> pd.DataFrame:
+        """The top token at every depth for one position: the strip the home page draws."""
+        return pd.DataFrame({"row": range(self.n_rows), "top token": [r[position][0] for r in self.tokens],
+                             "p": self.probs[:, position, 0], f"p({self.final_token})": self.final_prob_by_depth})
+
+
+@torch.inference_mode()
+def logit_lens(result: models.RunResult, k: int = 5) -> LogitLens:
+    """Top-``k`` next tokens at every depth and position (see the module docstring)."""
+    ad = causal_adapter(result)
+    lm = result.model
+    rows = list(result.hidden_states[:-1])                # entering layers 0..L-1
+    ids, probs, final_by_depth = [], [], []
+    own = torch.softmax(ad.unembed(result.hidden_states[-1][-1:]).float(), -1)[0]   # the model's output
+    final_id = int(own.argmax())
+    for i in range(len(rows) + 1):
+        logits = ad.logits(rows[i]) if i < len(rows) else ad.unembed(result.hidden_states[-1])
+        p = torch.softmax(logits.float(), dim=-1)         # (pos, vocab)
+        v, j = p.topk(k, dim=-1)
+        ids.append(j.cpu().numpy()), probs.append(v.cpu().numpy())
+        final_by_depth.append(float(p[-1, final_id]))
+    ids_a = np.stack(ids)
+    vocab = {int(t): lm.tokenizer.decode([int(t)]) for t in np.unique(ids_a)}
+    tokens = [[[vocab[int(t)] for t in pos] for pos in row] for row in ids_a]
+    return LogitLens(ids_a, np.stack(probs), tokens, final_id, vocab.get(final_id) or decode(lm, [final_id])[0],
+                     np.array(final_by_depth), list(result.tokens))
+
+
+@torch.inference_mode()
+def residual_writes(result: models.RunResult, position: int = -1, target: str | int | None = None) -> pd.DataFrame:
+    """Per layer at one position: the norm of the attention and MLP writes and their direct effect on
+    the target's logit (default: the model's top prediction), the final norm frozen at its value."""
+    ad = causal_adapter(result)
+    pos = check_position(result, position)
+    tid = token_id(result.model, target)
+    final = final_stream(result)
+    apply, _ = ad.final_norm_linear(final[pos:pos + 1])
+    w_u = result.model.model.get_output_embeddings().weight                   # (vocab, d_model)
+    if tid is None:
+        tid = int(ad.logits(final[pos:pos + 1])[0].argmax())
+    direction = w_u[tid]
+    rows = []
+    for layer in range(ad.n_layers):
+        b = ad.block(result.hidden_states[layer], layer)
+        for part, write in (("attn", b.attn.total[pos]), ("mlp", b.mlp[pos])):
+            rows.append({"layer": layer, "part": part, "norm": float(write.norm()),
+                         "logit": float(apply(write[None])[0] @ direction)})
+    out = pd.DataFrame(rows)
+    out.attrs["target"] = decode(result.model, [tid])[0]
+    return out
