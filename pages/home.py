@@ -5,13 +5,20 @@ import streamlit as st
 from core.runtime import limits
 from core.runtime import models
 from core.figures import basic
+from core.figures import pipeline as stages
 from core.text.pipeline import walkthrough
-from pages.ui import guard, model_picker, show_figure, url_slider, url_text
+from pages.ui import guard, model_picker, show_figure, url_select, url_slider, url_text
 from pages.ui.engine import load_model
 from pages.ui.nav import registered
 from pages.ui.tokens import show_pills
 
 LINKS = {p.url_path: p for p in registered()}
+
+
+@st.cache_resource(show_spinner="Running the model…", max_entries=6)
+def cached_walkthrough(name: str, text: str, layer: int, head: int):
+    """Shared read-only between sessions: moving the token picker reruns only that layer's MLP."""
+    return walkthrough(name, text, layer=layer, head=head)
 
 
 def deeper(url_path: str, label: str) -> None:
@@ -38,10 +45,10 @@ if ad is None:                # refused above, with its message
 with guard("the walkthrough"):
     c1, c2 = st.columns(2)
     with c1:
-        layer = url_slider("Layer for the attention head (stage 4)", "layer", 0, cfg.num_hidden_layers - 1, 3)
+        layer = url_slider("Layer (stages 4 and 5)", "layer", 0, cfg.num_hidden_layers - 1, 3)
     with c2:
         head = url_slider("Head", "head", 0, cfg.num_attention_heads - 1, 0)
-    w = walkthrough(MODEL, text, layer=layer, head=head)
+    w = cached_walkthrough(MODEL, text, layer, head)
     res = w.result
     toks = res.tokens
 
@@ -84,15 +91,54 @@ with guard("the walkthrough"):
                          "the causal mask."))
     deeper("attention", "Every head, long inputs, bertviz views")
 
-    st.header("5 · The final block's output")
-    show_figure(basic.lines(range(res.n_layers + 1), {t: w.residual_norms[:, i] for i, t in enumerate(toks)},
-                            x_title="layer (0 = embeddings)", y_title="‖residual stream‖"),
-                "home-residual-norms", data=pd.DataFrame(w.residual_norms, columns=toks),
-                summary=f"The residual stream of “{toks[-1]}” grows from norm "
-                        f"{w.residual_norms[0, -1]:.1f} to {w.residual_norms[-2, -1]:.1f} through {res.n_layers} blocks; "
-                        "the last point is after the final RMSNorm.")
+    st.header(f"5 · The feed-forward block (layer {layer})")
+    mlp = w.mlp
+    st.write(f"After attention, each block's MLP works on every token on its own. {MODEL}'s is gated "
+             f"(**{mlp['name']}**): each of its {mlp['d_ff']:,} hidden units computes act = "
+             f"{mlp['act']}(gate·x) × (up·x) from the token's vector x, and the down projection adds "
+             "act × the unit's own output vector to the stream. Read through the unembedding, that write "
+             "says which tokens it raises (a negative act flips it).")
+    pos = url_select("Token", range(res.n_tokens), "token", res.n_tokens - 1,
+                     format_func=lambda i: f"{i}: {toks[i]!r}")
+    units = w.feed_forward(pos)
+    top = units.iloc[0]
+    show_figure(stages.neuron_bars(units), "home-feed-forward", data=units,
+                summary=f"At “{toks[pos]}”, unit {top.neuron} of layer {layer} fires hardest (largest |act|): "
+                        f"act = {mlp['act']}({top.gate:.2f}) × {top.up:.2f} = {top.act:.2f}. "
+                        f"Its write raises {top.raises} and lowers {top.lowers}.")
+    deeper("inside", "Inside the model: ablate an MLP or a head, and see what changes")
 
-    st.header("6 · The next token")
+    st.header("6 · The residual stream")
+    target, best = w.writes.attrs["target"], w.best_write()
+    st.write("Each block adds to a running sum, the residual stream: x ← x + attention(x), then "
+             f"x ← x + MLP(x). Here is what every write adds at the last token “{toks[-1]}”: its size, and "
+             f"its direct effect on the logit of the predicted “{target}” (the write through the final "
+             "norm, its scale frozen, and the unembedding).")
+    show_figure(stages.residual_writes(w.writes, target), "home-residual-writes", data=w.writes,
+                summary=f"Layer {best.layer}'s {'MLP' if best.part == 'mlp' else 'attention'} write helps "
+                        f"“{target}” most: {best.logit:+.2f} to its logit (size {best.norm:.1f}).")
+    with st.expander("The stream's size, token by token"):
+        norms = w.residual_norms
+        show_figure(basic.lines(range(res.n_layers + 1), {t: norms[:, i] for i, t in enumerate(toks)},
+                                x_title="layer (0 = embeddings)", y_title="‖residual stream‖"),
+                    "home-residual-norms", data=pd.DataFrame(norms, columns=toks),
+                    summary=f"The residual stream of “{toks[-1]}” grows from norm {norms[0, -1]:.1f} to "
+                            f"{norms[-2, -1]:.1f} through {res.n_layers} blocks; the last point is after "
+                            "the final RMSNorm.")
+    deeper("inside", "Attribute the prediction to every head and MLP; patch the stream")
+
+    st.header("7 · The logit lens")
+    first, final, p_final = w.first_top(), w.final_token, w.strip.iloc[:, -1]
+    half = res.n_layers // 2
+    st.write("Stop the model after any block and read the stream with its own final norm and unembedding: "
+             f"what would it predict after “{toks[-1]}” so far? Each column is one depth.")
+    show_figure(stages.lens_strip(w.strip, final, first), "home-logit-lens", data=w.strip,
+                summary=f"“{final}” first becomes the top token at depth {first} of {res.n_layers} (blocks "
+                        f"applied), with p = {p_final.iloc[first]:.2f}; halfway, at depth {half}, its p was "
+                        f"{p_final.iloc[half]:.2g}.")
+    deeper("inside", "The logit lens at every position")
+
+    st.header("8 · The next token")
     show_figure(basic.bars(w.top_tokens, w.top_probs, x_title="probability", highlight=0),
                 "home-next-token", data=pd.DataFrame({"token": w.top_tokens, "p": w.top_probs}),
                 summary=f"Most likely next token: “{w.top_tokens[0]}” with p = {w.top_probs[0]:.2f}.")

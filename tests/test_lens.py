@@ -133,6 +133,28 @@ def test_sweep_and_neurons_on_smollm2():
     assert lm.config.hidden_act == "silu"
 
 
+def test_a_negative_activation_flips_what_a_neuron_promotes():
+    """promotes/suppresses describe the neuron's actual write act x column, so for act < 0 they
+    are the column's own bottom and top tokens."""
+    res = models.run(SMOL, TEXT)
+    nd = lens.mlp_neurons(res, layer=20, k=20, n_tokens=1)
+    neg = nd[nd.act < 0].iloc[0]
+    ad = res.adapter
+    col = ad.mlp_directions(20)[int(neg.neuron)]
+    norm_w = ad.base.norm.weight
+    logits = ad.unembed(col * norm_w)
+    tok = models.load(SMOL).tokenizer
+    assert neg.promotes == repr(tok.decode([int(logits.argmin())]))
+    assert neg.suppresses == repr(tok.decode([int(logits.argmax())]))
+
+
+def test_lens_at_some_positions_equals_the_full_grid():
+    res = models.run(SMOL, TEXT)
+    full, last = lens.logit_lens(res, k=3), lens.logit_lens(res, k=3, positions=[-1, 0])
+    assert np.array_equal(last.ids[:, 0], full.ids[:, -1]) and np.array_equal(last.ids[:, 1], full.ids[:, 0])
+    assert np.allclose(last.probs[:, 0], full.probs[:, -1], atol=1e-6)
+
+
 def test_gemma_neurons_are_geglu():
     res = models.run(GEMMA, TEXT)
     nd = lens.mlp_neurons(res, layer=5, k=5)

@@ -1,12 +1,64 @@
-"""AppTest of the tokenization and embeddings pages: main controls via the URL, and bad input."""
+"""AppTest of the home, tokenization and embeddings pages: main controls via the URL, and bad input."""
+import json
+
+import pytest
+
 from pages.ui.nav import by_url
 from tests.apptest_util import problems, run_page
 
-TOK, EMB = by_url("tokenization"), by_url("embeddings")
+HOME, TOK, EMB = by_url("home"), by_url("tokenization"), by_url("embeddings")
 
 
 def _warnings(at) -> str:
     return " ".join(w.value for w in at.warning)
+
+
+def _chart(at, slug: str) -> dict:
+    """The plotly spec of the figure show_figure drew under ``slug``."""
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.proto.id.endswith(f"fig-{slug}")]
+    assert len(specs) == 1, slug
+    return specs[0]
+
+
+def _caption(at, start: str) -> str:
+    return next(c.value for c in at.caption if c.value.startswith(start))
+
+
+@pytest.mark.parametrize("model, glu, n_layers, n_tokens", [("smollm2-135m", "SwiGLU", 30, 5),
+                                                            ("gemma3-270m", "GeGLU", 18, 6)])
+def test_home_runs_every_stage(model, glu, n_layers, n_tokens):
+    at = run_page(HOME, {"model": model})
+    assert problems(at) == [] and _warnings(at) == ""
+    heads = [h.value for h in at.header]
+    assert [h.split(" · ")[0] for h in heads] == [str(i) for i in range(1, 9)]
+    assert heads[4] == "5 · The feed-forward block (layer 3)" and heads[6] == "7 · The logit lens"
+    assert any(f"(**{glu}**)" in m.value for m in at.markdown)
+    ff = _chart(at, "home-feed-forward")["data"][0]
+    assert ff["type"] == "bar" and len(ff["y"]) == 10 and ff["y"][0].startswith("neuron ")
+    assert ff["text"][0].startswith("↑ ")
+    assert at.selectbox(key="url::token").value == n_tokens - 1           # the last token by default
+    writes = _chart(at, "home-residual-writes")["data"]
+    assert {t["name"] for t in writes} == {"attention", "MLP"} and len(writes) == 4
+    assert all(len(t["x"]) == n_layers for t in writes)
+    assert len(_chart(at, "home-logit-lens")["data"][0]["x"]) == n_layers + 1
+
+
+def test_home_lens_strip_names_paris_and_token_picker_follows_the_link():
+    at = run_page(HOME, {"token": "3", "layer": "5"})
+    assert problems(at) == [] and _warnings(at) == ""
+    assert "at depth 30 of 30" in _caption(at, "“ Paris” first becomes the top token at depth ")
+    strip = _chart(at, "home-logit-lens")["data"][0]
+    assert strip["type"] == "heatmap" and strip["x"][-1] == "30:·Paris"
+    assert "write helps “ Paris” most" in _caption(at, "Layer 29's MLP")
+    ff = _caption(at, "At “ France”, unit ")
+    assert "of layer 5" in ff and "act = silu(" in ff
+    assert at.query_params["token"] == "3" and at.query_params["layer"] == "5"
+
+
+def test_home_token_link_out_of_range_falls_back_to_the_last_token():
+    at = run_page(HOME, {"token": "99"})
+    assert problems(at) == []
+    assert "“token”" in _warnings(at) and at.selectbox(key="url::token").value == 4
 
 
 def test_tokenization_preset_and_bpe_step():

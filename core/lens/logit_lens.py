@@ -18,6 +18,7 @@ import torch
 
 from core.lens.common import causal_adapter, check_position, decode, final_stream, token_id
 from core.runtime import models
+from core.runtime.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class LogitLens:
     tokens: list[list[list[str]]]   # (layer+1, pos, k) the matching strings
     final_id: int              # the model's own top prediction after the last position
     final_token: str
-    final_prob_by_depth: np.ndarray  # (layer+1,) p(final_token) at the last position, row by row
+    final_prob_by_depth: np.ndarray  # (layer+1,) p(final_token) at the last position read, row by row
     input_tokens: list[str]
 
     @property
@@ -41,16 +42,21 @@ class LogitLens:
 
 
 @torch.inference_mode()
-def logit_lens(result: models.RunResult, k: int = 5) -> LogitLens:
-    """Top-``k`` next tokens at every depth and position (see the module docstring)."""
+def logit_lens(result: models.RunResult, k: int = 5, positions: list[int] | None = None) -> LogitLens:
+    """Top-``k`` next tokens at every depth and position (see the module docstring). ``positions``
+    restricts the read-out to some positions (the lens is position-wise, so the others need no
+    (pos, vocab) logits); the arrays then have one column per listed position."""
     ad = causal_adapter(result)
     lm = result.model
-    rows = list(result.hidden_states[:-1])                # entering layers 0..L-1
+    cols = list(range(result.n_tokens)) if positions is None else [check_position(result, p) for p in positions]
+    if not cols:
+        raise InputError("No positions to read.")
+    rows = [h[cols] for h in result.hidden_states[:-1]]   # entering layers 0..L-1, (len(cols), d_model)
     ids, probs, final_by_depth = [], [], []
     own = torch.softmax(ad.unembed(result.hidden_states[-1][-1:]).float(), -1)[0]   # the model's output
     final_id = int(own.argmax())
     for i in range(len(rows) + 1):
-        logits = ad.logits(rows[i]) if i < len(rows) else ad.unembed(result.hidden_states[-1])
+        logits = ad.logits(rows[i]) if i < len(rows) else ad.unembed(result.hidden_states[-1][cols])
         p = torch.softmax(logits.float(), dim=-1)         # (pos, vocab)
         v, j = p.topk(k, dim=-1)
         ids.append(j.cpu().numpy()), probs.append(v.cpu().numpy())
@@ -59,7 +65,7 @@ def logit_lens(result: models.RunResult, k: int = 5) -> LogitLens:
     vocab = {int(t): lm.tokenizer.decode([int(t)]) for t in np.unique(ids_a)}
     tokens = [[[vocab[int(t)] for t in pos] for pos in row] for row in ids_a]
     return LogitLens(ids_a, np.stack(probs), tokens, final_id, vocab.get(final_id) or decode(lm, [final_id])[0],
-                     np.array(final_by_depth), list(result.tokens))
+                     np.array(final_by_depth), [result.tokens[c] for c in cols])
 
 
 @torch.inference_mode()
