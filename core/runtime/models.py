@@ -94,12 +94,32 @@ class RunResult:
     # layer+1 x (pos, d_model): [l] enters layer l; [-1] is the last layer's output after the final
     # norm, as HF returns it (the raw stream leaving the last layer is adapter.block(...).out)
     causal: bool
-    # causal models only: teacher-forced next-token predictions at every position
-    next_logits: torch.Tensor | None = None   # (vocab,) logits after the last token
-    topk_ids: torch.Tensor | None = None      # (q_pos, k) most likely next tokens
-    topk_probs: torch.Tensor | None = None    # (q_pos, k)
-    token_logprobs: torch.Tensor | None = None  # (q_pos - 1,) log p(x_{t+1} | x_<=t)
+    next_logits: torch.Tensor | None = None   # causal models: (vocab,) logits after the last token
     extras: dict = field(default_factory=dict)
+
+    # Causal models: teacher-forced next-token statistics at every position, computed on first use
+    # (the unembedding at every position is most of a long pass's cost with a 262k vocabulary, and
+    # only some views need it), chunk by chunk so the (pos, vocab) logits are never held at once.
+    @functools.cached_property
+    def _teacher_forcing(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
+        if not self.causal:
+            return None
+        return _position_stats(self.model, self.hidden_states[-1], self.ids)
+
+    @property
+    def topk_ids(self) -> torch.Tensor | None:
+        """(pos, 10) most likely next tokens at every position."""
+        return None if self._teacher_forcing is None else self._teacher_forcing[0]
+
+    @property
+    def topk_probs(self) -> torch.Tensor | None:
+        """(pos, 10) their probabilities."""
+        return None if self._teacher_forcing is None else self._teacher_forcing[1]
+
+    @property
+    def token_logprobs(self) -> torch.Tensor | None:
+        """(pos - 1,) log p(x_{t+1} | x_<=t) of each actual next token."""
+        return None if self._teacher_forcing is None else self._teacher_forcing[2]
 
     @property
     def n_tokens(self) -> int:
@@ -272,32 +292,43 @@ def encode(lm: LoadedModel, text: str) -> dict:
 
 
 @torch.inference_mode()
-def run(name: str, text: str, *, topk: int = 10, chunk: int = 512) -> RunResult:
-    """One forward pass of ``name`` on ``text``.
+def _position_stats(lm: LoadedModel, final: torch.Tensor, ids: list[int], topk: int = 10,
+                    chunk: int = 512) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Top-k next tokens, their probabilities and log p(actual next token) at every position of the
+    final-normed stream (pos, d_model), ``chunk`` positions at a time."""
+    head = lm.model.get_output_embeddings()
+    nxt_all = torch.tensor(ids, device=final.device)
+    tk_ids, tk_probs, logps = [], [], []
+    for start in range(0, final.shape[0], chunk):
+        logp = torch.log_softmax(_unembed(lm, head, final[start:start + chunk]), dim=-1)   # (chunk, vocab)
+        p, i = logp.exp().topk(topk, dim=-1)
+        tk_ids.append(i), tk_probs.append(p)
+        nxt = nxt_all[start + 1:start + 1 + logp.shape[0]]
+        logps.append(logp[: nxt.shape[0]].gather(1, nxt[:, None])[:, 0])
+    return torch.cat(tk_ids), torch.cat(tk_probs), torch.cat(logps)
 
-    Keeps hidden states (layer inputs) and, for causal models, compact next-token statistics
-    computed chunk by chunk so the (q_pos, vocab) logits are never held at once.
-    """
+
+def _unembed(lm: LoadedModel, head, x: torch.Tensor) -> torch.Tensor:
+    logits = head(x).float()
+    cap = getattr(lm.config, "final_logit_softcapping", None)
+    return logits if cap is None else torch.tanh(logits / cap) * cap
+
+
+@torch.inference_mode()
+def run(name: str, text: str) -> RunResult:
+    """One forward pass of ``name`` on ``text``: the hidden state entering every layer and, for
+    causal models, the logits after the last token. Per-position next-token statistics
+    (``topk_ids``, ``topk_probs``, ``token_logprobs``) are computed when first read."""
     lm = load(name)
     enc = encode(lm, text)
-    ids = torch.tensor([enc["ids"]], device=lm.device)          # (batch=1, q_pos)
+    ids = torch.tensor([enc["ids"]], device=lm.device)          # (batch=1, pos)
     out = base_model(lm)(input_ids=ids, output_hidden_states=True, use_cache=False)
     hidden = tuple(h[0] for h in out.hidden_states)              # each (pos, d_model)
     result = dict(model=lm, model_name=name, text=text, hidden_states=hidden,
                   causal=lm.spec.kind == "causal", **enc)
     if lm.spec.kind == "causal":
-        head = lm.model.get_output_embeddings()
         final = out.last_hidden_state[0]                         # (pos, d_model), post-norm
-        tk_ids, tk_probs, logps = [], [], []
-        for start in range(0, final.shape[0], chunk):
-            logits = head(final[start:start + chunk]).float()    # (chunk, vocab)
-            logp = torch.log_softmax(logits, dim=-1)
-            p, i = logp.exp().topk(topk, dim=-1)
-            tk_ids.append(i), tk_probs.append(p)
-            nxt = ids[0, start + 1:start + 1 + logits.shape[0]]
-            logps.append(logp[: nxt.shape[0]].gather(1, nxt[:, None])[:, 0])
-        result.update(next_logits=logits[-1].clone(), topk_ids=torch.cat(tk_ids),
-                      topk_probs=torch.cat(tk_probs), token_logprobs=torch.cat(logps))
+        result["next_logits"] = _unembed(lm, lm.model.get_output_embeddings(), final[-1:])[0]
     return RunResult(**result)
 
 
