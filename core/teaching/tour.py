@@ -64,6 +64,18 @@ STEPS: tuple[Step, ...] = (
          "top-k and top-p cut its tail, and a seeded draw picks the token; the KV cache grows by one "
          "row per layer and KV head with every step.",
          (("prompt", "Once upon a time"), ("temperature", "0.7"), ("top_p", "0.9"), ("seed", "0"))),
+    Step("inside", "The logit lens: watching the answer form",
+         "Read the residual stream after every layer with the model's own final norm and unembedding, "
+         "as if the model stopped there. For 'The capital of France is' the top token is filler for "
+         "most of SmolLM2's 30 layers; ' Paris' becomes the top token only at the very end, its "
+         "probability climbing from almost nothing to 0.77 over the last three layers.",
+         (("tab", "Logit lens"), ("model", "smollm2-135m"), ("text", "The capital of France is"))),
+    Step("inside", "Activation patching: where the answer lives",
+         "Run 'The capital of Italy is', then copy one vector of the France run's residual stream into it "
+         "and see how much of ' Paris' comes back. Up to layer 23 only the ' France' position matters; "
+         "from layer 24 on the last position alone restores it: the fact has moved to the last token.",
+         (("tab", "Patching"), ("model", "smollm2-135m"), ("preset", "France → Italy"),
+          ("clean", "The capital of France is"), ("corrupted", "The capital of Italy is"), ("patch_target", ""))),
     Step("sparse", "Sparse attention: skip most of the matrix",
          "BigBird keeps a sliding window, a few global and a few random blocks: a small fraction of "
          "the 4096×4096 scores. Measured with FlexAttention against dense SDPA on this machine — "

@@ -1,6 +1,6 @@
-"""Hosted mode: expensive actions (training, long-sequence runs, flex compilation) are limited
-per session and run one at a time per server process; the rest wait briefly, then are refused
-with a message. Locally nothing is limited."""
+"""Hosted mode: expensive actions (training, long-sequence runs, flex compilation, activation
+patching, ablation sweeps) are limited per session and run one at a time per server process; the
+rest wait briefly, then are refused with a message. Locally nothing is limited."""
 from __future__ import annotations
 
 import contextlib
@@ -11,12 +11,15 @@ import streamlit as st
 
 from core.runtime import limits
 from core.runtime.errors import InputError
+from pages.ui.engine import memo_with_progress
 
 # kind -> (runs per session, seconds to wait for a free slot, what to call it)
 KINDS = {
     "training": (3, 20.0, "training runs"),
     "long-sequence": (5, 20.0, "long-sequence forward passes"),
     "compile": (2, 20.0, "flex-attention measurements"),
+    "patching": (5, 20.0, "activation-patching runs"),
+    "sweep": (10, 20.0, "ablation sweeps"),
 }
 
 
@@ -51,9 +54,30 @@ def reserve(kind: str) -> Callable[[], None]:
 
 @contextlib.contextmanager
 def expensive(kind: str):
-    """Wrap one expensive action run inline (see ``reserve``)."""
+    """Wrap one expensive action run inline (see ``reserve``). An action refused for its input
+    (InputError, raised before the work) is not counted against the visitor."""
     release = reserve(kind)
     try:
         yield
+    except InputError:
+        used = st.session_state.get("atlas-budget", {})
+        if limits.hosted() and used.get(kind):
+            used[kind] -= 1
+        raise
     finally:
         release()
+
+
+def budgeted_memo(kind: str, key: tuple, work: Callable, label: str, max_entries: int = 2):
+    """``memo_with_progress(kind, key, work)``, each computation (not a cache hit) counted as one
+    ``kind`` run; a refused input costs nothing and leaves no stale progress bar."""
+    def compute(progress):
+        with expensive(kind):
+            return work(progress)
+    box = st.empty()
+    try:
+        with box.container():
+            return memo_with_progress(kind, key, compute, label=label, max_entries=max_entries)
+    except InputError:
+        box.empty()
+        raise

@@ -22,6 +22,7 @@ PAGES: list[PageInfo] = [
     PageInfo("Text", "pages/embeddings.py", "Embeddings & positions", ":material/scatter_plot:", "embeddings"),
     PageInfo("Attention", "pages/attention.py", "Attention maps", ":material/grid_on:", "attention"),
     PageInfo("Attention", "pages/causal.py", "Causal masks & generation", ":material/change_history:", "causal"),
+    PageInfo("Attention", "pages/inside.py", "Inside the model", ":material/biotech:", "inside"),
     PageInfo("Efficiency", "pages/sparse.py", "Sparse & linear attention", ":material/blur_on:", "sparse"),
     PageInfo("Efficiency", "pages/kv_cache.py", "KV cache & MLA", ":material/memory:", "kv-cache"),
     PageInfo("Vision", "pages/vit_patches.py", "ViT patches", ":material/grid_view:", "vit"),

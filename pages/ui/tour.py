@@ -34,6 +34,7 @@ def go(steps_: list[Step], index: int, present: bool) -> None:
     target = "" if step.url_path == "home" else step.url_path
     for key, _ in step.params:
         st.session_state.pop(session_key(key, target), None)
+        st.session_state.pop(session_key(key, target) + ":link", None)   # url_tabs' remembered link tab
     st.switch_page(by_url(step.url_path).file, query_params=step.query(index, present))
 
 
