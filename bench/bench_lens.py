@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
+
 from bench.common import md_table, median_time, write_report
 from core import lens
 from core.attention import heads as attention
@@ -35,6 +37,14 @@ def rows() -> list[dict]:
                     "met": "yes" if sec <= target_s else "NO"})
 
     row(f"logit lens, {res64.n_tokens} tokens × 31 rows", lambda: lens.logit_lens(res64), text64, 0.3)
+    normed = torch.cat([res64.adapter.final_norm(h) for h in res64.hidden_states[:-1]])    # (31 x 64, d_model)
+    w_u = res64.model.model.get_output_embeddings().weight                                  # (vocab, d_model)
+    gemm, _ = median_time(lambda: normed @ w_u.T, repeat=5)
+    gemm16, _ = median_time(lambda: normed.bfloat16() @ w_u.bfloat16().T, repeat=5)
+    out.append({"what": "floor of the logit lens: its unembedding GEMM alone, fp32", "median (s)": f"{gemm:.3f}",
+                "× forward pass": "", "forward (s)": "", "target": "", "met": ""})
+    out.append({"what": "the same GEMM in bf16", "median (s)": f"{gemm16:.3f}", "× forward pass": "",
+                "forward (s)": "", "target": "", "met": ""})
     row(f"contributions, {res64.n_tokens} tokens, last position", lambda: lens.contributions(res64), text64, 0.3)
     row("ablation sweep, layer 10 (9 heads + MLP), 6 tokens",
         lambda: lens.ablation_sweep(SMOL, short.text, 10), short.text, 5.0, repeat=3)
@@ -51,6 +61,10 @@ SmolLM2-135M (float32), warm caches, medians. The forward pass is `core.runtime.
 same input (hidden states kept, next-token statistics), timed in the same run.
 
 {md_table(rows())}
+
+The logit lens is bounded by its unembedding: 31 rows × 64 positions × 49,152 tokens × 576 = 112 GFLOP
+in fp32. Its floor (that GEMM alone) is measured in the same run; the bf16 figure shows what a bf16
+read-out would allow on this CPU (the bf16-vs-fp32 question is the speed issue's).
 """
     return write_report("lens", "Lenses: logit lens, attribution, ablation sweep, patching", body)
 

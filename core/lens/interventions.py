@@ -190,6 +190,8 @@ def patch(name: str, clean: str, corrupted: str, target: str | int | None = None
     n, grid = rc.n_tokens, np.zeros((ad.n_layers, rc.n_tokens))
     for layer in range(ad.n_layers):
         for p in range(n):
+            if torch.equal(hx[layer][p], hc[layer][p]):
+                continue      # the patch changes nothing (e.g. before the first differing token): exactly 0
             h = hx[layer].clone()
             h[p] = hc[layer][p]
             grid[layer, p] = (_logit_gap(ad, ad.run_from(h, layer), a, b) - m_corr) / (m_clean - m_corr)
