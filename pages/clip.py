@@ -1,5 +1,5 @@
 """CLIP similarity: an images x texts matrix, zero-shot classification, a joint map, text -> patch
-heatmaps, and a tiny CLIP trained live."""
+heatmaps, the CLIP tower's CLS attention beside DINOv2's on one photo, and a tiny CLIP trained live."""
 import time
 
 import numpy as np
@@ -14,12 +14,13 @@ from core.vision import vit as vision
 from core.figures import basic
 from core.figures import vision as figs
 from pages.ui import guard, show_figure, url_multiselect, url_select, url_slider, url_text
+from pages.ui import vit_sections as vsec
 
 SCENES = [f"synthetic scene {i}" for i in range(1, 5)]
 TEXTS = ("a small purple square and a large purple square\na red circle on the left\n"
          "a yellow triangle and a purple star\na small red cross at the top\na green diamond")
 CLASSES = "red circle, blue square, green triangle, yellow star, purple diamond, orange cross, red cross"
-load_clip = st.cache_resource(clip.load, max_entries=2, show_spinner="Loading the CLIP model (once per process)…")
+load_clip = vsec.load_model                 # one cache for the vision models of both pages
 get_image = st.cache_data(vision.open_image, max_entries=32, show_spinner=False)
 
 
@@ -130,7 +131,11 @@ with guard("the CLIP similarities"):
                         + (": the tiny CLIP's patch tokens are not aligned with text (shapes often score lowest), so "
                            "read this map as a negative result." if model == clip.TINY else "."))
 
-st.header("5 · Train a tiny CLIP live")
+st.header("5 · What training data does to attention")
+with guard("the attention comparison"):
+    vsec.compare_with_dinov2(model, {u.name: u.getvalue() for u in ups})
+
+st.header("6 · Train a tiny CLIP live")
 live = tiny_clip.PRESETS["live"]
 budget = 60.0
 st.write(f"A fresh {live.vision_layers}+{live.text_layers}-layer CLIP (width {live.vision_width}) learns from "

@@ -144,3 +144,91 @@ def test_position_similarity_and_pca():
     assert s.shape == (64, 64) and np.allclose(np.diag(s), 1, atol=1e-5)
     coords, var = vision.pca_2d(np.random.default_rng(0).normal(size=(20, 8)))
     assert coords.shape == (20, 2) and var[0] >= var[1]
+
+
+# --- the same call for every model, and the feature maths -------------------------------------------
+
+def test_analyse_image_is_one_call_for_the_clip_towers():
+    from core.vision import analyse_image, clip
+    tiny = analyse_image(vision.sample_image("synthetic scene 2"), clip.TINY, None)
+    assert tiny.model == clip.TINY and tiny.note == "" and tiny.cls_maps.shape[2:] == (8, 8)
+    assert tiny.patch_features.shape[0] == 64 and tiny.token_norms.shape == (8, 8)
+    assert "reads 64×64 images only" in analyse_image(vision.sample_image("coffee"), clip.TINY, 224).note
+
+
+def test_analyse_image_on_vit_b32_architecture():
+    """ViT-B-32's architecture with random weights (offline): 7 x 7 = 49 patches through the same call."""
+    import open_clip
+
+    from core.vision import analyse_image, clip
+    torch.manual_seed(0)
+    m, _, tf = open_clip.create_model_and_transforms("ViT-B-32", pretrained=None)
+    m.eval().requires_grad_(False)
+    tok = open_clip.get_tokenizer("ViT-B-32")
+    loaded = clip.LoadedClip(clip.REGISTRY[clip.VIT_B32], m, tf, tok, tok.context_length)
+    a = analyse_image(np.asarray(vision.sample_image("rocket")), loaded, None)
+    assert a.count.n_patches == 49 and a.cls_maps.shape == (12, 12, 7, 7) and a.position_sim.shape == (49, 49)
+    assert a.rollout_maps.shape == (12, 7, 7) and a.patch_features.shape == (49, 768)
+
+
+def test_analyse_image_refuses_unknown_models_and_inputs():
+    from core.vision import analyse_image
+    with pytest.raises(InputError, match="unknown vision model"):
+        analyse_image(vision.sample_image("coffee"), "resnet-50")
+    with pytest.raises(InputError, match="PIL image"):
+        analyse_image("coffee.png")
+
+
+def test_feature_pca_separates_a_block_and_orients_the_border_low():
+    from core.vision import features
+    rng = np.random.default_rng(0)
+    g = 10
+    inside = np.zeros((g, g), bool)
+    inside[3:7, 2:8] = True
+    f = rng.normal(0, 0.1, (g * g, 16))
+    f[inside.ravel(), 0] += 5.0                                   # one direction separates the block
+    f[inside.ravel(), 1] += np.linspace(-1, 1, inside.sum())        # structure inside it, for the colours
+    fp = features.feature_pca(f, g, 0.5)
+    assert np.array_equal(fp.foreground, inside)
+    assert fp.pc1.min() == 0 and fp.pc1.max() == 1 and fp.pc1_var > 0.5
+    assert fp.rgb[~inside].max() == 0 and fp.rgb.shape == (g, g, 3) and fp.rgb.max() <= 1
+    flipped = features.feature_pca(-f, g, 0.5)                     # the sign of a component is arbitrary
+    assert np.array_equal(flipped.foreground, inside)
+    with pytest.raises(InputError):
+        features.feature_pca(f, g, 1.5)
+
+
+def test_high_norm_rule_and_position_structure():
+    from core.vision import features
+    norms = np.full((6, 6), 10.0) + np.random.default_rng(0).normal(0, 0.2, (6, 6))
+    norms[0, 5] = norms[4, 1] = 30.0
+    marked, cut = features.high_norm_tokens(norms)
+    assert marked.sum() == 2 and marked[0, 5] and marked[4, 1] and 10 < cut < 30
+    assert not features.high_norm_tokens(np.full((4, 4), 3.0))[0].any()       # no spread: nothing stands out
+    g = 6                                                          # positions that are a smooth function of (row, col)
+    r, c = np.divmod(np.arange(g * g), g)
+    pos = np.stack([np.cos(r), np.sin(r), np.cos(c), np.sin(c)], 1)
+    near, far = features.position_structure(features.cosine_matrix(pos), g)
+    assert near > 0.7 and far < near - 0.5
+
+
+def test_vision_figure_builders():
+    from core.figures import vision as figs
+    pix = np.random.default_rng(0).random((56, 56, 3))
+    rgb = np.random.default_rng(1).random((4, 4, 3))
+    fg = np.eye(4, dtype=bool)
+    fig = figs.pca_rgb(pix, rgb, fg, title="t")
+    assert [t.type for t in fig.data] == ["image", "image", "heatmap"] and fig.data[1].z.shape == (56, 56, 3)
+    norms = np.arange(16.0).reshape(4, 4)
+    marked = norms > 13
+    fig = figs.norm_map(pix, norms, marked)
+    assert list(fig.data[-1].x) == [2.5 * 14 - 0.5, 3.5 * 14 - 0.5] and len(fig.data[-1].y) == 2     # patch centres
+    fig = figs.norm_histogram(norms, 13.5)
+    assert fig.data[0].type == "histogram" and fig.layout.shapes[0].x0 == 13.5
+    fig = figs.overlay_pair([(pix, norms, "a"), (pix, norms.T, "b")])
+    assert [t.type for t in fig.data] == ["image", "heatmap", "image", "heatmap"]
+    assert [a.text for a in fig.layout.annotations] == ["a", "b"]
+    sim = np.eye(37 * 37)
+    fig = figs.position_mosaic(sim, 37)                             # 37 x 37: only 8 x 8 tiles drawn
+    assert fig.data[0].z.shape == (8 * 38 - 1, 8 * 38 - 1) and "0, 5, 10" in fig.layout.title.text
+    assert figs.position_mosaic(np.eye(64), 8).data[0].z.shape == (8 * 9 - 1, 8 * 9 - 1)

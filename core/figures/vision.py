@@ -1,7 +1,8 @@
 """Figure builders for the ViT patches and CLIP pages: data in, plotly Figure out.
 
 Images arrive as float (height, width, 3) in [0, 1] - the pixels the model saw after its own
-resize/crop. Grids are (grid, grid) with patch 0 top-left, row by row.
+resize/crop. Grids are (grid, grid) with patch 0 top-left, row by row. Large grids (DINOv2 at 518 px
+is 37 x 37) are thinned where a figure would otherwise carry millions of cells, and say so.
 """
 from __future__ import annotations
 
@@ -81,10 +82,15 @@ def patch_strip(patches: np.ndarray, patch_size: int, *, per_row: int = 17, limi
                        height=120 + 55 * rows)
 
 
+MAX_THUMBNAILS = 576          # 24 x 24 patches; more would make the figure heavy to send
+
+
 def patch_scatter(coords: np.ndarray, patches: np.ndarray, patch_size: int, grid: int, *,
                   explained: Sequence[float] = (), thumbnails: bool = True) -> go.Figure:
-    """Patch embeddings projected to 2D; each point drawn as its patch (hover: row, column)."""
+    """Patch embeddings projected to 2D; each point drawn as its patch (hover: row, column).
+    Thumbnails are drawn up to ``MAX_THUMBNAILS`` patches; beyond, points only."""
     n = len(coords)
+    thumbnails = thumbnails and n <= MAX_THUMBNAILS
     means = patches.reshape(n, -1, 3).mean(1)
     colours = [f"rgb({int(r * 255)},{int(g * 255)},{int(b * 255)})" for r, g, b in means]
     rows, cols = np.divmod(np.arange(n), grid)
@@ -104,21 +110,26 @@ def patch_scatter(coords: np.ndarray, patches: np.ndarray, patch_size: int, grid
     return base_layout(fig, title="Patch embeddings (before positions), PCA", height=480)
 
 
-def position_mosaic(sim: np.ndarray, grid: int) -> go.Figure:
-    """Tile (r, c) shows how patch (r, c)'s position embedding matches every other position."""
-    step = grid + 1
-    z = np.full((grid * step - 1, grid * step - 1), np.nan)
-    for i in range(grid * grid):
-        r, c = divmod(i, grid)
-        z[r * step:r * step + grid, c * step:c * step + grid] = sim[i].reshape(grid, grid)
+def position_mosaic(sim: np.ndarray, grid: int, *, max_tiles: int = 8) -> go.Figure:
+    """Tile (r, c) shows how patch (r, c)'s position embedding matches every other position.
+    Past ``max_tiles`` per side only every k-th row and column of tiles is drawn (each tile whole)."""
+    stride = max(1, -(-grid // max_tiles))
+    picks = list(range(0, grid, stride))
+    t, step = len(picks), grid + 1
+    z = np.full((t * step - 1, t * step - 1), np.nan)
+    for a, r in enumerate(picks):
+        for b, c in enumerate(picks):
+            z[a * step:a * step + grid, b * step:b * step + grid] = sim[r * grid + c].reshape(grid, grid)
     fig = go.Figure(go.Heatmap(z=z, colorscale=SEQUENTIAL, zmin=-1, zmax=1, hoverongaps=False,
                                colorbar={"title": "cosine"},
                                hovertemplate="cosine %{z:.2f}<extra></extra>"))
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed",
                      scaleanchor="x")
-    return base_layout(fig, title="Position-embedding similarity: tile (row, col) = that position vs all",
-                       height=520)
+    thinned = (f"<br><sup>tiles for rows and columns {', '.join(map(str, picks))} of the {grid}×{grid} grid</sup>"
+               if stride > 1 else "")
+    return base_layout(fig, title=f"Position-embedding similarity: tile (row, col) = that position vs all{thinned}",
+                       height=560)
 
 
 def overlay(pixels: np.ndarray, heat: np.ndarray, *, title: str = "", opacity: float = 0.55,
@@ -132,6 +143,81 @@ def overlay(pixels: np.ndarray, heat: np.ndarray, *, title: str = "", opacity: f
                              hovertemplate=f"row %{{y:.0f}}px col %{{x:.0f}}px<br>{label} %{{z:.3g}}<extra></extra>"))
     _image_axes(fig, s)
     return base_layout(fig, title=title, height=420)
+
+
+def _panel(fig: go.Figure, pixels: np.ndarray, col: int, heat: np.ndarray | None = None, *,
+           opacity: float = 0.55, label: str = "weight", colorbar_x: float | None = None, **heat_kw) -> None:
+    """One image panel of a side-by-side figure, with an optional (grid, grid) map laid over it."""
+    s = pixels.shape[0]
+    fig.add_trace(go.Image(z=_u8(pixels), hoverinfo="skip"), row=1, col=col)
+    if heat is not None:
+        p = s / heat.shape[0]
+        fig.add_trace(go.Heatmap(z=heat, x0=(p - 1) / 2, dx=p, y0=(p - 1) / 2, dy=p, opacity=opacity,
+                                 colorbar={"title": label, "x": colorbar_x, "thickness": 14}
+                                 if colorbar_x else {"title": label},
+                                 hovertemplate=f"{label} %{{z:.3g}}<extra></extra>", **heat_kw), row=1, col=col)
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, range=[-0.5, s - 0.5], row=1, col=col)
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, range=[s - 0.5, -0.5],
+                     scaleanchor=f"x{col if col > 1 else ''}", row=1, col=col)
+
+
+def pca_rgb(pixels: np.ndarray, rgb: np.ndarray, foreground: np.ndarray, *, title: str = "") -> go.Figure:
+    """The image beside its patch features as colour: (grid, grid, 3) in [0, 1], background black.
+    Hover on the right names the patch and whether it counts as foreground."""
+    g = rgb.shape[0]
+    s = pixels.shape[0]
+    big = np.kron(rgb, np.ones((s // g, s // g, 1))) if s % g == 0 else rgb
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.03,
+                        subplot_titles=("what the model saw", "patch features, 3 PCA components as RGB"))
+    _panel(fig, pixels, 1)
+    _panel(fig, big, 2)
+    idx = np.arange(g * g).reshape(g, g)
+    p = s / g
+    fig.add_trace(go.Heatmap(z=foreground.astype(int), x0=(p - 1) / 2, dx=p, y0=(p - 1) / 2, dy=p, opacity=0,
+                             showscale=False, customdata=idx,
+                             hovertemplate="patch %{customdata}: foreground %{z}<extra></extra>"), row=1, col=2)
+    fig = base_layout(fig, title=title, height=470)
+    return fig.update_layout(margin={"t": 80}) if title else fig
+
+
+def norm_map(pixels: np.ndarray, norms: np.ndarray, marked: np.ndarray, *, title: str = "") -> go.Figure:
+    """Patch-token norms over the image, with the marked (high-norm) tokens circled."""
+    fig = overlay(pixels, norms, title=title, label="norm", opacity=0.6)
+    g, s = norms.shape[0], pixels.shape[0]
+    p = s / g
+    r, c = np.nonzero(marked)
+    fig.add_trace(go.Scatter(x=(c + 0.5) * p - 0.5, y=(r + 0.5) * p - 0.5, mode="markers", name="high norm",
+                             marker={"symbol": "circle-open", "size": max(8, min(28, 300 / g)),
+                                     "color": OKABE_ITO[3], "line": {"width": 3}},
+                             customdata=np.stack([r, c, norms[r, c]], 1) if len(r) else None,
+                             hovertemplate="row %{customdata[0]}, col %{customdata[1]}: norm "
+                                           "%{customdata[2]:.1f}<extra>high norm</extra>"))
+    fig.update_layout(showlegend=False)
+    return fig
+
+
+def norm_histogram(norms: np.ndarray, cut: float, *, title: str = "") -> go.Figure:
+    """Distribution of the patch-token norms, with the cut-off above which tokens are marked."""
+    v = np.asarray(norms).ravel()
+    fig = go.Figure(go.Histogram(x=v, nbinsx=min(60, max(10, len(v) // 8)), marker={"color": OKABE_ITO[0]},
+                                 hovertemplate="norm %{x}<br>%{y} tokens<extra></extra>"))
+    if np.isfinite(cut):
+        fig.add_vline(x=cut, line={"color": OKABE_ITO[3], "dash": "dash", "width": 2},
+                      annotation_text=f"cut-off {cut:.1f}", annotation_position="top")
+    fig.update_xaxes(title="norm of the patch token leaving the last block")
+    fig.update_yaxes(title="tokens")
+    return base_layout(fig, title=title, height=320)
+
+
+def overlay_pair(panels: Sequence[tuple[np.ndarray, np.ndarray, str]], *, title: str = "",
+                 label: str = "weight") -> go.Figure:
+    """Side-by-side (pixels, (grid, grid) map, subtitle) panels, each map on its own colour scale."""
+    n = len(panels)
+    fig = make_subplots(rows=1, cols=n, horizontal_spacing=0.14, subplot_titles=[t for _, _, t in panels])
+    for i, (pixels, heat, _) in enumerate(panels, start=1):
+        right = fig.layout[f"xaxis{i if i > 1 else ''}"].domain[1]
+        _panel(fig, pixels, i, heat, label=label, colorscale=SEQUENTIAL, colorbar_x=right + 0.01)
+    return base_layout(fig, title=title, height=440)
 
 
 def head_grid(maps: np.ndarray, *, title: str = "", max_heads: int = 12) -> go.Figure:

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from core.vision import vit as vision
+import core.vision.vit as vision
 from core.runtime.device import get_device
 from core.runtime.errors import InputError, ModelUnavailable
 from core.runtime.paths import ASSETS
@@ -81,11 +81,11 @@ def load(name: str = TINY) -> LoadedClip:
         raise InputError(f"unknown CLIP model {name!r}; choose one of {list(REGISTRY)}")
     spec = REGISTRY[name]
     if spec.pretrained is None:
-        from core.vision import tiny_clip
+        import core.vision.tiny_clip as tiny_clip
         path = ASSETS / "tiny_clip"
         if not (path / "model.safetensors").exists():
             raise ModelUnavailable(f"{path}/model.safetensors is missing; run "
-                                   "`python -m core.vision.tiny_clip --out assets/tiny_clip --seed 0`")
+                                   "`python -m core.vision.tiny_clip --out assets/tiny_clip` (its defaults rebuild it)")
         model, cfg, _ = tiny_clip.load(path, get_device())
         return LoadedClip(spec, model, tiny_clip.preprocess(cfg), tiny_clip.tokenizer(cfg), cfg.context_length)
     offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")

@@ -29,7 +29,7 @@ import open_clip
 import torch
 import torch.nn.functional as F
 
-from core.vision import synthetic_shapes as shapes
+import core.vision.synthetic_shapes as shapes
 from core.runtime.device import get_device
 
 MEAN, STD = open_clip.OPENAI_DATASET_MEAN, open_clip.OPENAI_DATASET_STD

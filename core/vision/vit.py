@@ -2,8 +2,10 @@
 
 Follows ViT (Dosovitskiy et al. 2020, "An Image is Worth 16x16 Words") for patchify and the
 token sequence (CLS + patches + learned positions), and attention rollout (Abnar & Zuidema
-2020, "Quantifying Attention Flow in Transformers"). Works on any open_clip
-``VisionTransformer`` (the tiny CLIP trained here, ViT-B-32 ...).
+2020, "Quantifying Attention Flow in Transformers"). The forward pass here works on any open_clip
+``VisionTransformer`` (the tiny CLIP trained here, ViT-B-32 ...); DINOv2 runs through its adapter in
+``core.vision.dinov2``, and both end in the same ``ImageAnalysis`` (``core.vision.analyse_image``).
+The feature maths (PCA of patch features as RGB, high-norm tokens) are in ``core.vision.features``.
 
 Attention is never read from the model's fused kernel (open_clip calls
 ``nn.MultiheadAttention(need_weights=False)``, which hides the weights - the reason
@@ -12,7 +14,8 @@ from the block's own input with the block's own weights, so nothing on the share
 mutated or hooked.
 
 Shape vocabulary: image (channel, height, width); patches (patch, p*p*channel);
-tokens (batch, pos, width) with pos 0 = CLS; attention (layer, head, q_pos, k_pos).
+tokens (batch, pos, d_model) with pos 0 = CLS; attention (layer, head, q_pos, k_pos);
+maps over the image (grid_h, grid_w), square here (grid, grid).
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ import torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
 
 from core.runtime import limits
+import core.vision.features as features
 from core.attention.rollout import rollout as shared_rollout
 from core.runtime.errors import InputError, ModelUnavailable
 
@@ -143,12 +147,32 @@ def to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
-PHOTOS = ("astronaut", "chelsea (cat)", "coffee", "rocket")
+PHOTOS = ("astronaut", "chelsea (cat)", "coffee", "rocket", "motorcycle", "camera (cameraman)", "coins",
+          "hubble deep field")
 N_SCENES = 6
+PASTED = "chelsea on grey (box known)"
+PASTED_SIDE, PASTED_BOX = 448, (168, 56, 392, 280)   # x0, y0, x1, y1 of the cat: 224 px square, 25% of the area
 
 
 def sample_names() -> list[str]:
-    return [f"synthetic scene {i}" for i in range(1, N_SCENES + 1)] + list(PHOTOS)
+    return [f"synthetic scene {i}" for i in range(1, N_SCENES + 1)] + list(PHOTOS) + [PASTED]
+
+
+def pasted_cat() -> Image.Image:
+    """A crop of scikit-image's chelsea pasted on flat grey at ``PASTED_BOX``: an object whose place is
+    known. The box lines up with 14-px patches at 224 px and with the tiny CLIP's 8-px patches at 64."""
+    import skimage.data
+    canvas = Image.new("RGB", (PASTED_SIDE, PASTED_SIDE), (128, 128, 128))
+    x0, y0, x1, y1 = PASTED_BOX
+    cat = Image.fromarray(skimage.data.chelsea()).crop((80, 0, 380, 300)).resize((x1 - x0, y1 - y0), Image.BICUBIC)
+    canvas.paste(cat, (x0, y0))
+    return canvas
+
+
+def sample_box(name: str) -> tuple[float, float, float, float] | None:
+    """Where the object is in a bundled sample, as fractions (x0, y0, x1, y1) of its square side;
+    None when unknown. The sample is square, so the model's resize and centre crop keep these."""
+    return tuple(v / PASTED_SIDE for v in PASTED_BOX) if name == PASTED else None
 
 
 def sample_caption(name: str) -> str | None:
@@ -164,9 +188,13 @@ def sample_image(name: str) -> Image.Image:
     if name.startswith("synthetic scene ") and name in sample_names():
         from core.vision.synthetic_shapes import sample_scene_image
         return sample_scene_image(int(name.rsplit(" ", 1)[1]))[0]
+    if name == PASTED:
+        return pasted_cat()
     import skimage.data
     loaders = {"astronaut": skimage.data.astronaut, "chelsea (cat)": skimage.data.chelsea,
-               "coffee": skimage.data.coffee, "rocket": skimage.data.rocket}
+               "coffee": skimage.data.coffee, "rocket": skimage.data.rocket,
+               "motorcycle": lambda: skimage.data.stereo_motorcycle()[0], "camera (cameraman)": skimage.data.camera,
+               "coins": skimage.data.coins, "hubble deep field": skimage.data.hubble_deep_field}
     if name not in loaders:
         raise InputError(f"unknown sample image {name!r}; choose one of {sample_names()}")
     return to_rgb(Image.fromarray(loaders[name]()))
@@ -233,6 +261,7 @@ class VitTrace:
     pooled: np.ndarray             # (embed_dim,): the image embedding the CLIP head outputs
     grid: int
     patch_size: int
+    normed: np.ndarray             # (1+n, width): ``tokens`` after ln_post, the final norm
 
 
 @torch.no_grad()
@@ -253,7 +282,7 @@ def trace(visual, x: torch.Tensor) -> VitTrace:
     g = int(round((t.shape[1] - 1) ** 0.5))
     return VitTrace(pe.float().cpu().numpy(), t[0].float().cpu().numpy(),
                     torch.stack(maps).float().cpu().numpy(), pooled[0].float().cpu().numpy(),
-                    g, visual.conv1.kernel_size[0])
+                    g, visual.conv1.kernel_size[0], out[0].float().cpu().numpy())
 
 
 @torch.no_grad()
@@ -275,27 +304,19 @@ def cls_attention(attentions: np.ndarray, grid: int) -> np.ndarray:
 
 def rollout(attentions: np.ndarray, *, head_fusion: str = "mean", residual: float = 0.5) -> np.ndarray:
     """Attention rollout (``core.attention.rollout``): (layer, pos, pos), the flow from the
-    inputs to each layer's output, from ``attentions`` (layer, head, q_pos, k_pos)."""
+    inputs to each layer's output, from ``attentions`` (layer, head, q_pos, k_pos) or any iterable
+    of per-layer (head, q_pos, k_pos) maps, first layer first."""
     return shared_rollout(attentions, head_fusion=head_fusion, residual=residual, cumulative=True)
 
 
 def position_similarity(visual) -> np.ndarray:
     """Cosine similarity between the learned position embeddings of every pair of patches: (n, n)."""
-    pos = visual.positional_embedding.detach().float().cpu()[1:]   # (n, width), CLS dropped
-    pos = F.normalize(pos, dim=-1)
-    return (pos @ pos.T).numpy()
+    return features.cosine_matrix(visual.positional_embedding.detach().float().cpu()[1:].numpy())   # CLS dropped
 
 
 def pca_2d(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Project rows to 2D by PCA (centred SVD): (coords (rows, 2), explained variance ratio (2,))."""
-    x = np.asarray(x, dtype=np.float64)
-    xc = x - x.mean(0, keepdims=True)
-    u, s, _ = np.linalg.svd(xc, full_matrices=False)
-    var = s ** 2 / max(1e-12, float((s ** 2).sum()))
-    coords = u[:, :2] * s[:2]
-    if coords.shape[1] < 2:
-        coords = np.pad(coords, ((0, 0), (0, 2 - coords.shape[1])))
-    return coords, var[:2]
+    return features.pca(x, 2)
 
 
 @dataclass(frozen=True)
@@ -304,21 +325,29 @@ class ImageAnalysis:
     pixels: np.ndarray             # (S, S, 3) in [0, 1]: what the model saw after resize/crop
     patches: np.ndarray            # (n, p*p*3) in [0, 1]: patchify(pixels)
     count: PatchCount
-    patch_pca: np.ndarray          # (n, 2): PCA of the patch embeddings (conv1 output)
+    patch_pca: np.ndarray          # (n, 2): PCA of the patch embeddings (the patch projection)
     patch_pca_var: np.ndarray      # (2,): explained variance ratio
-    position_sim: np.ndarray       # (n, n): cosine of learned position embeddings
-    cls_maps: np.ndarray           # (layer, head, grid, grid): CLS -> patch attention
-    rollout_maps: np.ndarray       # (layer, grid, grid): CLS row of the rollout up to each layer
-    pooled: np.ndarray             # (embed_dim,)
+    position_sim: np.ndarray       # (patch, patch): cosine of the position embeddings the model added
+    cls_maps: np.ndarray           # (layer, head, grid_h, grid_w): CLS -> patch attention
+    rollout_maps: np.ndarray       # (layer, grid_h, grid_w): CLS row of the rollout up to each layer
+    pooled: np.ndarray             # (embed_dim,): CLIP's image embedding; DINOv2's normed CLS token
+    model: str = ""                # the registry name that produced it
+    patch_features: np.ndarray | None = None  # (patch, d_model): last-layer patch tokens after the final norm
+    token_norms: np.ndarray | None = None     # (grid_h, grid_w): norm of each patch token leaving the last block
+    cls_norm: float = float("nan")            # the CLS token's norm there
+    note: str = ""                 # e.g. how the requested resolution was snapped
 
 
-def analyse(visual, transform, image: Image.Image, *, head_fusion: str = "mean") -> ImageAnalysis:
+def analyse(visual, transform, image: Image.Image, *, head_fusion: str = "mean", model: str = "") -> ImageAnalysis:
+    """An open_clip image tower's ImageAnalysis (``core.vision.analyse_image`` picks this or DINOv2)."""
     x, seen = preprocess(image, transform)
     tr = trace(visual, x)
     p = tr.patch_size
     patches = patchify(torch.from_numpy(seen).permute(2, 0, 1), p).numpy()
     coords, var = pca_2d(tr.patch_embeddings)
     roll = rollout(tr.attentions, head_fusion=head_fusion)[:, 0, 1:]       # (layer, n)
+    norms = np.linalg.norm(tr.tokens, axis=-1)                              # (1+n,)
     return ImageAnalysis(seen, patches, patch_count(seen.shape[0], p), coords, var,
                          position_similarity(visual), cls_attention(tr.attentions, tr.grid),
-                         roll.reshape(len(roll), tr.grid, tr.grid), tr.pooled)
+                         roll.reshape(len(roll), tr.grid, tr.grid), tr.pooled, model,
+                         tr.normed[1:], norms[1:].reshape(tr.grid, tr.grid), float(norms[0]))

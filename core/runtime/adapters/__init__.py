@@ -6,6 +6,7 @@
 | gemma3  | gemma3_text, gemma3                    | rope_decoder.py |
 | bert    | bert                                   | encoder.py      |
 | gpt2    | gpt2                                   | gpt2.py         |
+| vit     | dinov2                                 | vit.py          |
 
 A model of another family still runs (tokens, hidden states, next token); ``for_model`` then
 raises ``UnsupportedArchitecture`` and the attention views say so.
@@ -20,11 +21,13 @@ from core.runtime.adapters.base import (BIDIRECTIONAL, GLOBAL, LOCAL, Adapter, A
 from core.runtime.adapters.encoder import BertAdapter
 from core.runtime.adapters.gpt2 import GPT2Adapter
 from core.runtime.adapters.rope_decoder import Gemma3Adapter, LlamaAdapter
+from core.runtime.adapters.vit import ViTAdapter
 
 FAMILIES: dict[str, type[Adapter]] = {
     "llama": LlamaAdapter, "mistral": LlamaAdapter, "qwen2": LlamaAdapter, "qwen3": LlamaAdapter,
     "smollm3": LlamaAdapter, "gemma3_text": Gemma3Adapter, "gemma3": Gemma3Adapter,
     "bert": BertAdapter, "gpt2": GPT2Adapter,
+    "dinov2": ViTAdapter,
 }
 
 
