@@ -221,3 +221,10 @@ def split_output(weight: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     n_heads, _, d_head = z.shape
     w = weight.view(weight.shape[0], n_heads, d_head).permute(1, 2, 0)   # (head, d_head, d_model)
     return z @ w
+
+
+def layernorm_linear(ln: torch.nn.LayerNorm, h_final: torch.Tensor):
+    """A LayerNorm frozen at h_final: centring is linear, 1/std is frozen, the bias is constant.
+    Returns (apply, const) with ln(h_final) == apply(h_final) + const."""
+    factor = torch.rsqrt(h_final.var(-1, unbiased=False, keepdim=True) + ln.eps) * ln.weight
+    return (lambda x: (x - x.mean(-1, keepdim=True)) * factor), ln.bias

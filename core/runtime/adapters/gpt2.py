@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from core.runtime.adapters.base import Adapter, AttentionOut
+from core.runtime.adapters.base import layernorm_linear, Adapter, AttentionOut
 
 
 class GPT2Adapter(Adapter):
@@ -59,11 +59,7 @@ class GPT2Adapter(Adapter):
         return self.base.ln_f(h)
 
     def final_norm_linear(self, h_final):
-        """LayerNorm frozen at h_final: centring is linear, 1/std is frozen, the bias is constant."""
-        ln = self.base.ln_f
-        r = torch.rsqrt(h_final.var(-1, unbiased=False, keepdim=True) + ln.eps)
-        factor = r * ln.weight
-        return (lambda x: (x - x.mean(-1, keepdim=True)) * factor), ln.bias
+        return layernorm_linear(self.base.ln_f, h_final)
 
     def unembed(self, h):
         return self.model.get_output_embeddings()(h)

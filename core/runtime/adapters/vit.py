@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from core.runtime.adapters.base import Adapter, AttentionOut, BlockOut, head_rows, split_output
+from core.runtime.adapters.base import layernorm_linear, Adapter, AttentionOut, BlockOut, head_rows, split_output
 
 
 class ViTAdapter(Adapter):
@@ -97,8 +97,4 @@ class ViTAdapter(Adapter):
         return self.base.layernorm(h)
 
     def final_norm_linear(self, h_final):
-        """LayerNorm frozen at h_final: centring is linear, 1/std is frozen, the bias is constant."""
-        ln = self.base.layernorm
-        r = torch.rsqrt(h_final.var(-1, unbiased=False, keepdim=True) + ln.eps)
-        factor = r * ln.weight
-        return (lambda x: (x - x.mean(-1, keepdim=True)) * factor), ln.bias
+        return layernorm_linear(self.base.layernorm, h_final)
