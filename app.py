@@ -19,7 +19,7 @@ page = st.navigation(sections)
 st.session_state[PAGE_KEY] = page.url_path
 
 with st.sidebar:
-    st.caption(f"Engine device: {device.describe()}")
+    st.caption(f"Engine device: {device.describe()} · dtype {device.describe_dtype()}")
     if limits.hosted():
         cap = limits.current()
         st.info(f"Hosted demo: bundled/allowlisted models only; text ≤ {cap.max_text_chars:,} chars, "

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 from core.runtime import adapters, limits
-from core.runtime.device import get_device
+from core.runtime.device import get_device, get_dtype
 from core.runtime.errors import InputError, ModelUnavailable
 from core.runtime.paths import cache_dir, package_dir
 
@@ -65,6 +65,11 @@ class LoadedModel:
     model: torch.nn.Module      # eval mode, requires_grad False; never mutate
     tokenizer: object           # a transformers fast tokenizer
     device: torch.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """The dtype the weights and hidden states are in (``core.runtime.device.get_dtype``)."""
+        return next(self.model.parameters()).dtype
 
     @property
     def config(self):
@@ -237,12 +242,18 @@ def _kind_of(path: Path) -> str:
 
 # --------------------------------------------------------------------------- loading
 
-@functools.lru_cache(maxsize=4)
-def load(name: str) -> LoadedModel:
+def load(name: str, dtype: torch.dtype | None = None) -> LoadedModel:
     """Load once per process; the returned model is shared by every session and never mutated.
 
-    trust_remote_code is never enabled. Hub ids need the network (unset HF_HUB_OFFLINE).
+    ``dtype`` defaults to ``core.runtime.device.get_dtype()`` (bf16 where the hardware runs it
+    fast, else float32; ``ATLAS_DTYPE`` overrides). trust_remote_code is never enabled. Hub ids
+    need the network (unset HF_HUB_OFFLINE).
     """
+    return _load(name, dtype or get_dtype())
+
+
+@functools.lru_cache(maxsize=6)
+def _load(name: str, dtype: torch.dtype) -> LoadedModel:
     from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
 
     spec, path = resolve(name)
@@ -251,7 +262,7 @@ def load(name: str) -> LoadedModel:
         archs = " ".join(getattr(cfg, "architectures", None) or [])
         causal = spec.kind == "causal" or "CausalLM" in archs or "LMHead" in archs
         auto = AutoModelForCausalLM if causal else AutoModel
-        model = auto.from_pretrained(path, dtype=torch.float32, attn_implementation="sdpa",
+        model = auto.from_pretrained(path, dtype=dtype, attn_implementation="sdpa",
                                      trust_remote_code=False)
         tok = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
     except (OSError, ValueError) as exc:
@@ -266,6 +277,9 @@ def load(name: str) -> LoadedModel:
     if spec.kind != kind:
         spec = ModelSpec(spec.name, kind, spec.source, spec.origin, spec.trained_on)
     return LoadedModel(spec, model, tok, dev)
+
+
+load.cache_clear = _load.cache_clear          # tests and benchmarks reset the process cache
 
 
 def base_model(lm: LoadedModel) -> torch.nn.Module:
@@ -315,11 +329,11 @@ def _unembed(lm: LoadedModel, head, x: torch.Tensor) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def run(name: str, text: str) -> RunResult:
+def run(name: str, text: str, dtype: torch.dtype | None = None) -> RunResult:
     """One forward pass of ``name`` on ``text``: the hidden state entering every layer and, for
     causal models, the logits after the last token. Per-position next-token statistics
     (``topk_ids``, ``topk_probs``, ``token_logprobs``) are computed when first read."""
-    lm = load(name)
+    lm = load(name, dtype)
     enc = encode(lm, text)
     ids = torch.tensor([enc["ids"]], device=lm.device)          # (batch=1, pos)
     out = base_model(lm)(input_ids=ids, output_hidden_states=True, use_cache=False)

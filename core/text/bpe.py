@@ -4,8 +4,11 @@ the registered tokenizers treat spaces, case, digits, emoji and unknown characte
 ``train(corpus, config)`` follows seed 002's algorithm: split on whitespace, spell every word as
 characters plus an end-of-word symbol ``</w>``, then repeatedly merge the most frequent adjacent
 pair. It returns every step as data (like minGPT's ``encode_and_show_work``) instead of only the
-final merge table. Pair counts are updated incrementally (only words that contain the merged
-pair are recounted), which gives the same merges as recounting everything each step.
+final merge table. Pair counts are updated incrementally, as in Sennrich's reference code: only
+the words that contain the merged pair are recounted, and the most frequent pair comes off a heap
+of (count, pair) entries (an entry whose count has since changed is skipped), so a merge costs the
+words it touches rather than a scan of every pair. This gives the same merges as recounting
+everything each step (``tests/test_bpe.py``).
 
 Ties: the seed's code takes whichever tied pair it happened to count first; here ties go to the
 lexicographically smallest pair, so a replay is reproducible from the corpus alone.
@@ -13,6 +16,7 @@ lexicographically smallest pair, so a replay is reproducible from the corpus alo
 from __future__ import annotations
 
 import functools
+import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -112,25 +116,39 @@ def train(corpus: str, config: BPEConfig = BPEConfig()) -> BPEReplay:
             where[p].add(wi)
     n_symbols = sum(len(w) * f for w, f in zip(words, freqs))
     initial = n_symbols
+    # Max-heap by count, ties to the smallest pair: exactly max count, then min pair.
+    heap = [(-c, p) for p, c in pair_counts.items()]
+    heapq.heapify(heap)
     steps: list[MergeStep] = []
     for step in range(1, config.n_merges + 1):
-        if not pair_counts:
+        while heap and pair_counts.get(heap[0][1], 0) != -heap[0][0]:
+            heapq.heappop(heap)                                         # stale entry
+        if not heap:
             break
-        top = max(pair_counts.values())
-        best = min(p for p, c in pair_counts.items() if c == top)
+        top, best = -heap[0][0], heap[0][1]
+        changed: set[tuple[str, str]] = set()
         for wi in list(where[best]):
             old, f = words[wi], freqs[wi]
             new = _merge_word(old, best)
-            for p, c in _pairs(old).items():
-                pair_counts[p] -= c * f
+            before, after = _pairs(old), _pairs(new)
+            for p in before.keys() | after.keys():
+                c = after.get(p, 0) - before.get(p, 0)
+                if not c:
+                    continue
+                changed.add(p)
+                pair_counts[p] += c * f
                 if pair_counts[p] <= 0:
                     del pair_counts[p]
-                where[p].discard(wi)
-            for p, c in _pairs(new).items():
-                pair_counts[p] += c * f
-                where[p].add(wi)
+                if p not in after:
+                    where[p].discard(wi)
+                elif p not in before:
+                    where[p].add(wi)
             n_symbols -= (len(old) - len(new)) * f
             words[wi] = new
+        del where[best]
+        for p in changed:
+            if p in pair_counts:
+                heapq.heappush(heap, (-pair_counts[p], p))
         steps.append(MergeStep(step, best, top, best[0] + best[1], len(alphabet) + step, n_symbols))
     return BPEReplay(config, len(corpus), sum(freqs), len(freqs), alphabet, initial, steps)
 
