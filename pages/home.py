@@ -5,10 +5,12 @@ import streamlit as st
 from core.runtime import limits
 from core.runtime import models
 from core.figures import basic
+from core.figures import model_map
 from core.figures import pipeline as stages
 from core.text.pipeline import walkthrough
 from pages.ui import guard, model_picker, show_figure, url_select, url_slider, url_text
 from pages.ui.engine import load_model
+from pages.ui.export import follow_click
 from pages.ui.nav import registered
 from pages.ui.tokens import show_pills
 
@@ -41,6 +43,23 @@ with guard("the model"):
                         f"{ad.n_layers - n_local} global" if n_local else "") + "), running here.")
 if ad is None:                # refused above, with its message
     st.stop()
+
+with guard("the model map"):
+    st.header("The whole model, one map")
+    others = [n for n, s in models.BUNDLED.items() if s.kind != "causal" and n != MODEL]
+    shown = url_select("Map of", [MODEL] + others, "map", MODEL, radio=True,
+                       help="The same diagram for every family, drawn from its adapter's description.")
+    map_lm = lm if shown == MODEL else load_model(shown)
+    n_map = len(models.encode(map_lm, text)["ids"])
+    arch = map_lm.adapter.architecture()
+    fig = model_map.model_map(arch, n_map)
+    picked = show_figure(fig, "home-model-map", data=model_map.shapes_table(arch, n_map), on_select=True,
+                         title=f"{shown}: the whole model for a {n_map}-token input",
+                         summary=f"{shown} for your {n_map} tokens: every arrow carries the shape of the tensor on "
+                                 "it (pos, d_model); under attention, the queries, keys/values and weights as "
+                                 "(head, pos, d_head). Click a box, or a layer in the strip, to open the page that "
+                                 "explains it.")
+    follow_click(fig, picked, LINKS)
 
 with guard("the walkthrough"):
     c1, c2 = st.columns(2)

@@ -1,43 +1,83 @@
-"""Every figure a user sees can be exported (PNG, SVG, HTML, CSV) and summarised in one line."""
+"""Every figure a user sees can be exported (PNG, SVG, HTML, CSV) and summarised in one line.
+
+Exported images carry a title (the figure's own, else ``title``, else the summary's first
+sentence) and their source: Transformer Atlas, the page, and the link that reproduces the view.
+"""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from core.figures.export import FORMATS, to_bytes
+from pages.ui.state import PAGE_KEY
 
 
 def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "figure"
 
 
+def source_line() -> str:
+    """Where an exported figure comes from: the app, the page and the link to this exact view."""
+    page = st.session_state.get(PAGE_KEY, "") or ""
+    query = urlencode({k: v for k, v in st.query_params.to_dict().items() if k not in ("tour", "present")})
+    link = f"/{page}" + (f"?{query}" if query else "")
+    return f"Source: Transformer Atlas, {link[:160] + ('…' if len(link) > 160 else '')}"
+
+
+def export_title(fig: go.Figure, title: str | None, summary: str | None) -> str | None:
+    if title:
+        return title
+    if summary:
+        first = re.split(r"(?<=[.;:])\s", summary, maxsplit=1)[0]
+        return first if len(first) <= 110 else first[:109] + "…"
+    return None
+
+
 def show_figure(fig: go.Figure, name: str, *, data: pd.DataFrame | None = None,
-                summary: str | None = None, height: int | None = None) -> None:
+                summary: str | None = None, height: int | None = None, title: str | None = None,
+                on_select: bool = False):
     """Render a plotly figure with a text summary under it and an export row.
 
-    PNG/SVG/HTML are rendered only when clicked (kaleido + Chromium), CSV holds ``data``:
-    the numbers behind the figure.
+    PNG/SVG/HTML are rendered only when clicked (kaleido + Chromium), with the title and source
+    stamped in; CSV holds ``data``: the numbers behind the figure. ``on_select``: clicking a point
+    reruns the page, and the selection event is returned (the model map's click-through).
     """
     slug = _slug(name)
     config = {"displaylogo": False,
               "toImageButtonOptions": {"format": "png", "scale": 2, "filename": slug}}
     if height:
         fig.update_layout(height=height)
-    st.plotly_chart(fig, config=config, key=f"fig-{slug}")
+    kw = {"on_select": "rerun", "selection_mode": "points"} if on_select else {}
+    event = st.plotly_chart(fig, config=config, key=f"fig-{slug}", **kw)
     if summary:
         st.caption(summary)
+    stamp = {"title": export_title(fig, title, summary), "source": source_line()}
     row = st.container(horizontal=True, gap="small")      # wraps instead of squashing in narrow columns
     for fmt in FORMATS:
-        row.download_button(fmt.upper(), data=lambda f=fmt: to_bytes(fig, f), file_name=f"{slug}.{fmt}",
+        row.download_button(fmt.upper(), data=lambda f=fmt: to_bytes(fig, f, **stamp), file_name=f"{slug}.{fmt}",
                             mime=FORMATS[fmt], key=f"dl-{slug}-{fmt}", on_click="ignore",
                             help=f"Download this figure as {fmt.upper()}")
     if data is not None:
         row.download_button("CSV", data=lambda: data.to_csv(index=False).encode(),
                                 file_name=f"{slug}.csv", mime="text/csv", key=f"dl-{slug}-csv",
                                 on_click="ignore", help="Download the numbers behind this figure")
+    return event if on_select else None
+
+
+def follow_click(fig: go.Figure, event, pages: dict) -> None:
+    """Open the page a clicked point names: its customdata is [url path, "k=v&k=v"] (the model
+    map). ``pages``: url path -> PageInfo of the pages that ship; others are ignored."""
+    points = (event or {}).get("selection", {}).get("points", [])
+    if not points:
+        return
+    target, query = fig.data[points[0]["curve_number"]].customdata[points[0]["point_index"]]
+    if target in pages:
+        params = dict(kv.split("=", 1) for kv in query.split("&") if kv)
+        st.switch_page(pages[target].file, query_params=params)
 
 
 def show_table(df: pd.DataFrame, name: str, *, summary: str | None = None, height: int | None = None) -> None:

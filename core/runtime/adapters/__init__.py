@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import functools
 
-from core.runtime.adapters.base import (BIDIRECTIONAL, GLOBAL, LOCAL, Adapter, AttentionOut, MlpParts,  # noqa: F401
-                                        BlockOut, HeadLayout, UnsupportedArchitecture, causal_mask,
+from core.runtime.adapters.base import (BIDIRECTIONAL, GLOBAL, LOCAL, Adapter, Architecture, AttentionOut, MlpParts,  # noqa: F401
+                                        BlockOut, HeadLayout, Part, Stack, UnsupportedArchitecture, causal_mask,
                                         layout_of)
 from core.runtime.adapters.encoder import BertAdapter
 from core.runtime.adapters.gpt2 import GPT2Adapter

@@ -11,7 +11,9 @@ hooks, nothing written to the shared model):
   head, under the real mask or any ``allowed`` mask a caller passes;
 - ``mlp(h_mid, layer)``: the feed-forward sublayer's write;
 - ``block(h, layer)``: both, so that ``h + attn + mlp`` is the hidden state entering the next layer;
-- ``final_norm(h)`` and ``unembed(h)``: the read-out to logits.
+- ``final_norm(h)`` and ``unembed(h)``: the read-out to logits;
+- ``architecture()``: a description of the whole model (stacks, each block's sublayers in order,
+  per-layer types, sizes) that the model map draws; no tensors, read from the config and modules.
 
 Shape names: head, q_pos, k_pos, pos, d_model, d_head, vocab. A residual stream is (pos, d_model).
 """
@@ -70,6 +72,44 @@ class BlockOut:
     attn: AttentionOut
     mlp: torch.Tensor                    # (pos, d_model)
     out: torch.Tensor                    # (pos, d_model)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One step of the model's diagram, in the order data flows through it."""
+    kind: str            # input, embed, position, norm, attention, cross_attention, add, mlp, unembed, output
+    label: str           # what the family calls it: "RMSNorm", "SwiGLU MLP"
+    note: str = ""       # one line on what it does, for hover text
+
+
+@dataclass(frozen=True)
+class Stack:
+    """A stack of identical blocks with what comes before and after it (a decoder, an encoder)."""
+    name: str
+    embed: tuple[Part, ...]               # input and embedding, before layer 0
+    block: tuple[Part, ...]               # one layer's sublayers in order (norms, attention, adds, MLP)
+    layer_types: tuple[str, ...]          # per layer: global, local or bidirectional
+    head: tuple[Part, ...]                # after the last layer: final norm, unembedding, output
+    d_model: int
+    layout: HeadLayout
+    d_ff: int
+    vocab: int | None = None
+    window: int | None = None             # keys a local layer sees, itself included
+    positions: int | None = None          # a fixed length (Whisper's 1,500 frames); None: the input's
+    reads: str | None = None              # the stack a cross-attention reads its keys/values from
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.layer_types)
+
+
+@dataclass(frozen=True)
+class Architecture:
+    family: str
+    stacks: tuple[Stack, ...]
+
+
+ADD = Part("add", "+", "residual add: the sublayer's write joins the stream")
 
 
 def causal_mask(n_q: int, n_k: int | None = None, rows: torch.Tensor | None = None,
@@ -138,6 +178,48 @@ class Adapter:
         if any(not 0 <= h < self.layout.n_heads for h in heads):
             raise IndexError(f"head out of range 0..{self.layout.n_heads - 1}")
         return torch.tensor(heads, dtype=torch.long)
+
+    # ---------------------------------------------------------------- description
+    norm_name = "LayerNorm"
+
+    def architecture(self) -> Architecture:
+        """The whole model as the map draws it; families override the parts that differ."""
+        return Architecture(self.family, (self._stack(),))
+
+    def _stack(self) -> Stack:
+        cfg = self.config
+        d_model = cfg.hidden_size
+        d_ff = getattr(cfg, "intermediate_size", None) or getattr(cfg, "n_inner", None) or 4 * d_model
+        windows = [self.window(i) for i in range(self.n_layers)]
+        return Stack("decoder" if self.causal else "encoder", self._embed_parts(), self._block_parts(),
+                     tuple(self.layer_type(i) for i in range(self.n_layers)), self._head_parts(),
+                     d_model, self.layout, int(d_ff), getattr(cfg, "vocab_size", None),
+                     next((w for w in windows if w), None))
+
+    def _embed_parts(self) -> tuple[Part, ...]:
+        return (Part("input", "token ids", "the tokenizer's output"),
+                Part("embed", "token embedding", "one learned vector per vocabulary entry"))
+
+    def _attention_part(self) -> Part:
+        mask = "causal" if self.causal else "bidirectional"
+        return Part("attention", "attention", f"{self.layout.n_heads} query heads, {self.layout.n_kv_heads} "
+                    f"key/value heads, {mask} mask")
+
+    def _mlp_part(self) -> Part:
+        act = getattr(self.config, "hidden_act", None) or getattr(self.config, "activation_function", "")
+        return Part("mlp", f"MLP ({act})" if act else "MLP", "two linear maps around a non-linearity, per token")
+
+    def _block_parts(self) -> tuple[Part, ...]:
+        """Pre-norm (GPT-2, Llama): norm -> attention -> add -> norm -> MLP -> add."""
+        norm = Part("norm", self.norm_name, "normalises each token's vector before the sublayer")
+        return (norm, self._attention_part(), ADD, norm, self._mlp_part(), ADD)
+
+    def _head_parts(self) -> tuple[Part, ...]:
+        if self.model.get_output_embeddings() is None:
+            return (Part("output", "contextual vectors", "one vector per token; no language-model head"),)
+        return (Part("norm", f"final {self.norm_name}", "normalises the last layer's stream"),
+                Part("unembed", "unembedding", "vector -> one logit per vocabulary entry"),
+                Part("output", "next token", "softmax over the vocabulary at the last position"))
 
     # ---------------------------------------------------------------- operations
     def qk(self, h: torch.Tensor, layer: int, heads=None, rows: torch.Tensor | None = None):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from core.runtime.adapters.base import Adapter, AttentionOut, head_rows
+from core.runtime.adapters.base import ADD, Adapter, AttentionOut, Part, head_rows
 
 
 class BertAdapter(Adapter):
@@ -20,6 +20,16 @@ class BertAdapter(Adapter):
     def __init__(self, model, config):
         super().__init__(model, config)
         self.blocks = model.encoder.layer
+
+    def _embed_parts(self):
+        return (Part("input", "token ids", "WordPiece ids with [CLS] and [SEP]"),
+                Part("embed", "token + position + segment embedding", "three learned tables, summed"),
+                Part("norm", "LayerNorm", "normalises the summed embeddings"))
+
+    def _block_parts(self):
+        """Post-norm (Devlin et al. 2019): the LayerNorm comes after each add."""
+        norm = Part("norm", "LayerNorm", "normalises the stream after the add")
+        return (self._attention_part(), ADD, norm, self._mlp_part(), ADD, norm)
 
     def qk(self, h, layer, heads=None, rows=None):
         self._check_layer(layer)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from core.runtime.adapters.base import layernorm_linear, Adapter, AttentionOut
+from core.runtime.adapters.base import layernorm_linear, Adapter, AttentionOut, Part
 
 
 class GPT2Adapter(Adapter):
@@ -18,6 +18,9 @@ class GPT2Adapter(Adapter):
         super().__init__(model, config)
         self.base = getattr(model, model.base_model_prefix, model)
         self.blocks = self.base.h
+
+    def _embed_parts(self):
+        return super()._embed_parts() + (Part("position", "+ learned positions", "one learned vector per position, added"),)
 
     def scale(self, layer: int) -> float:
         s = self.layout.d_head ** -0.5 if getattr(self.config, "scale_attn_weights", True) else 1.0

@@ -20,7 +20,8 @@ import inspect
 import torch
 import torch.nn.functional as F
 
-from core.runtime.adapters.base import GLOBAL, LOCAL, Adapter, AttentionOut, MlpParts, head_rows, split_output
+from core.runtime.adapters.base import (ADD, GLOBAL, LOCAL, Adapter, AttentionOut, MlpParts, Part, head_rows,
+                                        split_output)
 
 
 def _rotate_half(x: torch.Tensor) -> torch.Tensor:
@@ -62,6 +63,19 @@ class LlamaAdapter(Adapter):
         if self._types[layer] in params:                     # per-layer-type RoPE (Gemma 3)
             params = params[self._types[layer]]
         return params.get("rope_theta", getattr(self.config, "rope_theta", None))
+
+    # ---------------------------------------------------------------- description
+    norm_name = "RMSNorm"
+
+    def _attention_part(self) -> Part:
+        part = super()._attention_part()
+        qk = ", q/k RMSNorm" if getattr(self.blocks[0].self_attn, "q_norm", None) is not None else ""
+        return Part("attention", "attention + RoPE", part.note + f"; RoPE on q and k{qk}")
+
+    def _mlp_part(self) -> Part:
+        act = getattr(self.config, "hidden_activation", None) or getattr(self.config, "hidden_act", "")
+        glu = "SwiGLU" if act == "silu" else "GeGLU" if "gelu" in act else f"gated {act}"
+        return Part("mlp", f"{glu} MLP", f"down(act(gate·x) × up·x), {act}")
 
     # ---------------------------------------------------------------- pieces
     def _norm_in(self, block, h):
@@ -188,6 +202,13 @@ class LlamaAdapter(Adapter):
 
 class Gemma3Adapter(LlamaAdapter):
     family = "gemma3"
+
+    def _block_parts(self):
+        """Sandwich norms: a norm before and after each sublayer, then the add."""
+        def norm(where):
+            return Part("norm", "RMSNorm", f"{where}; Gemma stores the scale as w - 1")
+        return (norm("before attention"), self._attention_part(), norm("after attention"), ADD,
+                norm("before the MLP"), self._mlp_part(), norm("after the MLP"), ADD)
 
     def _post_attn(self, block, raw):
         norm = block.post_attention_layernorm               # Gemma RMSNorm: x / rms(x) * (1 + w)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from core.runtime.adapters.base import layernorm_linear, Adapter, AttentionOut, BlockOut, head_rows, split_output
+from core.runtime.adapters.base import layernorm_linear, Adapter, AttentionOut, BlockOut, Part, head_rows, split_output
 
 
 class ViTAdapter(Adapter):
@@ -31,6 +31,16 @@ class ViTAdapter(Adapter):
     def patch_size(self) -> int:
         p = self.config.patch_size
         return p if isinstance(p, int) else p[0]
+
+    def _embed_parts(self):
+        p = self.patch_size
+        return (Part("input", "image", "normalised pixels"),
+                Part("embed", f"patch embedding ({p}×{p})", "each patch flattened and projected; CLS prepended"),
+                Part("position", "+ learned positions", "interpolated to the patch grid"))
+
+    def _head_parts(self):
+        return (Part("norm", "final LayerNorm", "normalises the last layer's stream"),
+                Part("output", "CLS + patch vectors", "no vocabulary: features for a task head"))
 
     # ---------------------------------------------------------------- vision extras
     def embed(self, pixels: torch.Tensor) -> torch.Tensor:
