@@ -7,8 +7,9 @@ from core.runtime import models
 from core.figures import basic
 from core.figures import model_map
 from core.figures import pipeline as stages
+from core.text import token_labels
 from core.text.pipeline import walkthrough
-from pages.ui import guard, model_picker, show_figure, url_select, url_slider, url_text
+from pages.ui import guard, model_picker, show_figure, url_select, url_slider, url_text, url_toggle
 from pages.ui.engine import load_model
 from pages.ui.export import follow_click
 from pages.ui.nav import registered
@@ -45,7 +46,7 @@ if ad is None:                # refused above, with its message
     st.stop()
 
 with guard("the model map"):
-    st.header("The whole model, one map")
+    st.subheader("The whole model, one map")
     others = [n for n, s in models.BUNDLED.items() if s.kind != "causal" and n != MODEL]
     shown = url_select("Map of", [MODEL] + others, "map", MODEL, radio=True,
                        help="The same diagram for every family, drawn from its adapter's description.")
@@ -70,15 +71,17 @@ with guard("the walkthrough"):
     w = cached_walkthrough(MODEL, text, layer, head)
     res = w.result
     toks = res.tokens
+    shown_toks = token_labels.labels(toks, pieces=res.pieces, html=True)   # · for spaces, ⟨0xE6⟩ for bytes
 
     st.header("1 · Tokens and ids")
-    show_pills(toks, res.ids, res.spans)
+    show_pills(toks, res.ids, res.spans, pieces=res.pieces,
+               show_ids=url_toggle("Show token ids", "ids", False, help="Each token's id inline; always on hover."))
     st.caption(f"{res.n_tokens} tokens from {len(text)} characters "
                f"({len(text) / max(1, res.n_tokens):.2f} characters per token). Hover a pill for its id.")
     deeper("tokenization", "Compare seven tokenizers and replay BPE training")
 
     st.header("2 · Embedding vectors")
-    show_figure(basic.heatmap(w.embeddings, y=toks, x=None, x_title=f"dimension (of {cfg.hidden_size})",
+    show_figure(basic.heatmap(w.embeddings, y=shown_toks, x=None, x_title=f"dimension (of {cfg.hidden_size})",
                               y_title="token", colorscale=basic.SEQUENTIAL, hover="value"),
                 "home-embeddings", data=pd.DataFrame(w.embeddings, index=toks).reset_index(),
                 summary=f"Each row is one token's {cfg.hidden_size}-number embedding, looked up by id; "
@@ -92,7 +95,7 @@ with guard("the walkthrough"):
              f"{w.rope['rope_theta']:,.0f} and head size {w.rope['d_head']} (read from its config)"
              + (" — " + ", ".join(f"{b:,.0f} in {t.replace('_attention', '')} layers" for t, b in bases.items())
                 if len(bases) > 1 else "") + ". So q·k depends only on how far apart two tokens are.")
-    show_figure(basic.heatmap(w.rope_angles % (2 * 3.141592653589793), y=toks,
+    show_figure(basic.heatmap(w.rope_angles % (2 * 3.141592653589793), y=shown_toks,
                               x=[f"pair {i}" for i in range(w.rope_angles.shape[1])],
                               x_title="rotated pair i (fast → slow)", y_title="token position",
                               hover="angle mod 2π (rad)"),
@@ -102,7 +105,7 @@ with guard("the walkthrough"):
     deeper("embeddings", "Sinusoidal tables and RoPE, interactively")
 
     st.header(f"4 · One attention head (layer {layer}, {ad.layer_label(layer)}; head {head})")
-    show_figure(basic.heatmap(w.head, x=toks, y=toks, x_title="key (attended to)",
+    show_figure(basic.heatmap(w.head, x=shown_toks, y=shown_toks, x_title="key (attended to)",
                               y_title="query (attending)", zmin=0, zmax=1, hover="weight"),
                 "home-attention", data=pd.DataFrame(w.head, columns=toks, index=toks).reset_index(),
                 summary=(f"Layer {layer} head {head}: the last token puts {w.head[-1].max():.0%} of its "
@@ -118,7 +121,7 @@ with guard("the walkthrough"):
              "act × the unit's own output vector to the stream. Read through the unembedding, that write "
              "says which tokens it raises (a negative act flips it).")
     pos = url_select("Token", range(res.n_tokens), "token", res.n_tokens - 1,
-                     format_func=lambda i: f"{i}: {toks[i]!r}")
+                     format_func=lambda i: f"{i}: {token_labels.label(toks[i], piece=res.pieces[i])}")
     units = w.feed_forward(pos)
     top = units.iloc[0]
     show_figure(stages.neuron_bars(units), "home-feed-forward", data=units,
@@ -158,7 +161,7 @@ with guard("the walkthrough"):
     deeper("inside", "The logit lens at every position")
 
     st.header("8 · The next token")
-    show_figure(basic.bars(w.top_tokens, w.top_probs, x_title="probability", highlight=0),
+    show_figure(basic.bars(token_labels.labels(w.top_tokens, html=True), w.top_probs, x_title="probability", highlight=0),
                 "home-next-token", data=pd.DataFrame({"token": w.top_tokens, "p": w.top_probs}),
                 summary=f"Most likely next token: “{w.top_tokens[0]}” with p = {w.top_probs[0]:.2f}.")
     deeper("causal", "Masks, teacher forcing and step-by-step generation")

@@ -10,6 +10,7 @@ from core.runtime.errors import InputError
 from core.figures import text as figs
 from pages.ui.state import session_key
 from pages.ui import guard, show_figure, show_table, url_select, url_slider, url_text
+from core.text import token_labels
 from pages.ui.tokens import show_pills
 
 PRESETS = {
@@ -69,14 +70,15 @@ with guard("the tokenizer comparison"):
         t, inf = r["tokenization"], tokenizers.info(r["name"])
         st.markdown(f"**{r['label']}** · {inf.algorithm} · {t.n_tokens} tokens · "
                     f"{t.chars_per_token:.2f} chars/token")
-        show_pills(t.tokens, t.ids, t.spans)
-    st.caption("Hover a pill for its id and character span. · is a space, ↵ a newline, � part of a "
+        show_pills(t.tokens, t.ids, t.spans, pieces=t.pieces)
+    st.caption("Hover a pill for its id and character span. · is a space, ↵ a newline, ⟨0xE6⟩ a byte of a "
                "character split across tokens.")
 
     name = url_select("Token table for", tokenizers.available(), "table", "gpt2",
                       format_func=lambda n: tokenizers.info(n).label)
     t = next(r["tokenization"] for r in rows if r["name"] == name)
-    show_table(pd.DataFrame({"#": range(t.n_tokens), "id": t.ids, "piece": t.pieces, "text": t.tokens,
+    show_table(pd.DataFrame({"#": range(t.n_tokens), "id": t.ids, "piece": t.pieces,
+                             "text": token_labels.labels(t.tokens, pieces=t.pieces),
                              "start": [a for a, _ in t.spans], "end": [b for _, b in t.spans],
                              "text[start:end]": [text[a:b] for a, b in t.spans]}),
                f"tokens-{name}", summary=f"{tokenizers.info(name).label}: ids from {tokenizers.info(name).library}; "

@@ -17,6 +17,7 @@ from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
 from core.figures.theme import OKABE_ITO, SEQUENTIAL, base_layout
+from core.text import token_labels
 
 FULL_RES = 128          # up to this many tokens a head is drawn cell by cell, labelled
 OVERVIEW_PX = 512       # longest side of the downsampled overview image
@@ -26,13 +27,12 @@ _LUT = np.array([[int(float(c)) for c in s[s.index("(") + 1:-1].split(",")]
 
 
 def label(tok: str) -> str:
-    """A token as safe plotly text: whitespace visible, markup escaped."""
-    vis = tok.replace(" ", "·").replace("\n", "↵").replace("\t", "⇥") or "∅"
-    return html.escape(vis, quote=False)
+    """A token as safe plotly text (core.text.token_labels: whitespace and bytes visible, escaped)."""
+    return token_labels.label(tok, html=True)
 
 
 def labels(tokens, start: int = 0) -> list[str]:
-    return [f"{start + i}:{label(t)}" for i, t in enumerate(tokens)]
+    return token_labels.labels(tokens, html=True, numbered=True, start=start)
 
 
 def colour_values(w: np.ndarray, log: bool) -> tuple[np.ndarray, float, float]:

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import torch
 
 from core.figures.theme import OKABE_ITO, SEQUENTIAL, base_layout
+from core.text import token_labels
 
 
 def downsample_mask(mask: torch.Tensor, max_cells: int = 256) -> tuple[np.ndarray, int]:
@@ -65,7 +66,7 @@ def speedup_figure(tokens: Sequence[int], measured: Sequence[float], ideal: Sequ
 
 def mass_figure(tokens: Sequence[str], mass: Sequence[float]) -> go.Figure:
     """Per query token: how much of its real attention the pattern keeps."""
-    labels = [f"{i}:{t}" for i, t in enumerate(tokens)]
+    labels = token_labels.labels(tokens, html=True, numbered=True)
     fig = go.Figure(go.Bar(x=labels, y=list(mass), marker_color=OKABE_ITO[0],
                            hovertemplate="%{x}<br>mass kept %{y:.3f}<extra></extra>"))
     fig.update_yaxes(range=[0, 1.02], title="attention mass kept")

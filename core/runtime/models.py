@@ -24,6 +24,7 @@ from core.runtime import adapters, limits
 from core.runtime.device import get_device, get_dtype
 from core.runtime.errors import InputError, ModelUnavailable
 from core.runtime.paths import cache_dir, package_dir
+from core.text.token_labels import token_text
 
 
 @dataclass(frozen=True)
@@ -297,10 +298,11 @@ def encode(lm: LoadedModel, text: str) -> dict:
     if not ids:
         raise InputError("The text produced no tokens.")
     tok = lm.tokenizer
+    pieces = tok.convert_ids_to_tokens(ids)
     return {
         "ids": ids,
-        "pieces": tok.convert_ids_to_tokens(ids),
-        "tokens": [tok.decode([i]) for i in ids],
+        "pieces": pieces,
+        "tokens": [token_text(tok.decode([i]), p) for i, p in zip(ids, pieces)],   # partial bytes as ⟨0xE6⟩
         "spans": [tuple(int(x) for x in s) for s in enc["offset_mapping"]],
     }
 

@@ -7,7 +7,9 @@ the view. Session state owns the value after the first run.
 """
 from __future__ import annotations
 
+import base64
 import math
+import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -46,18 +48,51 @@ def _publish(key: str, text: str) -> None:
         st.query_params[key] = text
 
 
+PLAIN_MAX = 1500           # characters of text carried as they are in the link
+LINK_CAP = 8000            # characters a compressed text may take in the link (proxies cut ~8 KB URLs)
+ZIP = "z1."                # prefix of a compressed value: zlib, then base64url without padding
+
+
+def pack_text(text: str) -> str | None:
+    """The link value for ``text``: itself when short (and not starting with the prefix), else
+    zlib + base64url behind ``ZIP``; None when even that is longer than ``LINK_CAP``."""
+    if len(text) <= PLAIN_MAX and not text.startswith(ZIP):
+        return text
+    packed = ZIP + base64.urlsafe_b64encode(zlib.compress(text.encode(), 9)).decode().rstrip("=")
+    return packed if len(packed) <= LINK_CAP else None
+
+
+def unpack_text(raw: str) -> str:
+    """Inverse of ``pack_text``; a damaged compressed value raises ValueError (shown, not a crash)."""
+    if not raw.startswith(ZIP):
+        return raw
+    body = raw[len(ZIP):]
+    try:
+        return zlib.decompress(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))).decode()
+    except (ValueError, zlib.error, UnicodeDecodeError) as exc:
+        raise ValueError(f"the compressed text in the link is damaged ({type(exc).__name__})") from None
+
+
 def url_text(label: str, key: str, default: str = "", *, area: bool = False, height: int | None = None,
              max_chars: int | None = None, help: str | None = None, placeholder: str | None = None) -> str:
-    """Text input or text area. ``max_chars`` is a validation cap, reported, never a silent cut."""
-    _initial(key, default, str)
+    """Text input or text area. ``max_chars`` is a validation cap, reported, never a silent cut.
+    A long text travels compressed in the link up to ``LINK_CAP``; beyond it the page says the
+    link will open the default instead."""
+    _initial(key, default, unpack_text)
     widget = st.text_area if area else st.text_input
     kw = {"height": height} if area and height else {}
     value = widget(label, key=session_key(key), help=help, placeholder=placeholder, **kw)
-    # Long text is not mirrored into the link (URLs have practical limits); say so instead.
-    if len(value) <= 1500:
-        _publish(key, value)
-    elif key in st.query_params:
-        del st.query_params[key]
+    packed = pack_text(value)
+    if packed is not None:
+        _publish(key, packed)
+        if packed != value:
+            st.caption(f"This {len(value):,}-character text is carried compressed in the link "
+                       f"({len(packed):,} of at most {LINK_CAP:,} characters).")
+    else:
+        if key in st.query_params:
+            del st.query_params[key]
+        st.caption(f"⚠ This text is too long for a link: {len(value):,} characters compress to more than "
+                   f"{LINK_CAP:,}. A copied link will open the default text instead; save the text itself.")
     return value
 
 
