@@ -1,7 +1,11 @@
-"""Transformer Atlas: navigation and the shared sidebar. Pages live in pages/, maths in core/."""
+"""Transformer Atlas: navigation and the shared sidebar. Pages live in pages/, maths in core/.
+
+Nothing here imports torch: the navigation and the page's model-free parts paint while torch and
+the default model load (deploy.serve warms them in a background thread at server start). The
+engine line of the sidebar is filled in after the page has run.
+"""
 import streamlit as st
 
-from core.runtime import device
 from core.runtime import limits
 from core.runtime.paths import ASSETS
 from pages.ui.nav import registered
@@ -19,7 +23,7 @@ page = st.navigation(sections)
 st.session_state[PAGE_KEY] = page.url_path
 
 with st.sidebar:
-    st.caption(f"Engine device: {device.describe()} · dtype {device.describe_dtype()}")
+    engine_line = st.empty()
     if limits.hosted():
         cap = limits.current()
         st.info(f"Hosted demo: bundled/allowlisted models only; text ≤ {cap.max_text_chars:,} chars, "
@@ -28,4 +32,8 @@ with st.sidebar:
     st.caption("Every control is in the URL: copy the address bar to share this exact view.")
 
 overlay()
-page.run()
+try:
+    page.run()
+finally:
+    from core.runtime import device      # torch: imported by now on every model page
+    engine_line.caption(f"Engine device: {device.describe()} · dtype {device.describe_dtype()}")

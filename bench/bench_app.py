@@ -86,6 +86,88 @@ def cold_start_and_rss() -> dict:
     return {"cold": cold, "rss_home": rss_home, "rss_all": rss_all}
 
 
+FLOOR_APP = 'import streamlit as st\nst.write("hello")\n'
+FLAGS = ["--server.headless", "true", "--browser.serverAddress", "127.0.0.1",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+ATLAS_MARKS = {"first content (home title)": 'h1:has-text("One sentence through the transformer")',
+               "first token pill": '[title^="#0 id"]',
+               "first chart": '[data-testid="stPlotlyChart"] .js-plotly-plot'}
+
+
+def _paint_once(b, cmd: list[str], marks: dict[str, str], env: dict | None = None) -> dict[str, float]:
+    """Seconds from process start to each mark drawn in Chromium (the browser is already running)."""
+    import urllib.request
+
+    from tests.browser_util import free_port
+    port = free_port()
+    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **(env or {})}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([*cmd, "--server.port", str(port), *FLAGS], cwd=ROOT, env=full_env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        while True:
+            try:
+                if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
+                    break
+            except OSError:
+                if proc.poll() is not None or time.perf_counter() - t0 > 120:
+                    raise RuntimeError(f"{cmd} did not start")
+                time.sleep(0.05)
+        page = b.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url, wait_until="commit")
+        out = {}
+        for what, selector in marks.items():
+            page.wait_for_selector(selector, timeout=300_000)
+            out[what] = time.perf_counter() - t0
+        page.close()
+        return out
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def first_paint(repeat: int = 3) -> dict:
+    """Floor (a one-line Streamlit app) and Atlas's home page, warm-up thread on and off,
+    alternated ``repeat`` times in one browser; medians."""
+    from tests.browser_util import browser
+    floor_file = Path(tempfile.mkdtemp(prefix="atlas-floor-")) / "floor.py"
+    floor_file.write_text(FLOOR_APP)
+    runs = {"floor": [], "atlas": [], "atlas, ATLAS_WARM=0": []}
+    with browser() as b:
+        _paint_once(b, [sys.executable, "-m", "streamlit", "run", str(floor_file)],
+                    {"text": 'text=hello'})                      # first start warms the OS file cache
+        for _ in range(repeat):
+            runs["floor"].append(_paint_once(b, [sys.executable, "-m", "streamlit", "run", str(floor_file)],
+                                             {"text": 'text=hello'}))
+            runs["atlas"].append(_paint_once(b, [sys.executable, "-m", "deploy.serve"], ATLAS_MARKS))
+            runs["atlas, ATLAS_WARM=0"].append(_paint_once(b, [sys.executable, "-m", "deploy.serve"], ATLAS_MARKS,
+                                                           {"ATLAS_WARM": "0"}))
+    return {k: {m: statistics.median(r[m] for r in v) for m in v[0]} for k, v in runs.items()}
+
+
+def first_paint_section(paint: dict) -> str:
+    floor = paint["floor"]["text"]
+    rows = []
+    for variant in ("atlas", "atlas, ATLAS_WARM=0"):
+        for what, sec in paint[variant].items():
+            goal = {"first content (home title)": 1.5, "first chart": 2.5}.get(what)
+            rows.append({"server": "deploy.serve" + (" (warm-up thread off)" if "WARM" in variant else ""),
+                         "mark": what, "seconds": f"{sec:.2f}", "× floor": f"{sec / floor:.2f}×",
+                         "goal": f"≤ {goal}×" if goal else "", "met": ("yes" if sec / floor <= goal else "no") if goal else ""})
+    return f"""
+## First paint against the framework's floor (Chromium, median of 3, alternated)
+From process start to the mark drawn in headless Chromium, models already converted in the cache,
+a fresh server process each time, the same Streamlit flags. The floor is a one-line app
+(`st.write("hello")`) started with `python -m streamlit run`: **{floor:.2f} s**.
+
+{md_table(rows)}
+"""
+
+
 def main() -> Path:
     loads = model_loads()
     reruns = warm_reruns()

@@ -6,10 +6,21 @@ folder: a deep link such as ``/kv-cache`` then either runs the bare page file wi
 pages with ``st.navigation`` in app.py, so legacy mode is switched off before the server starts
 and every link runs app.py (navigation, shared sidebar, tour banner). Used by ``make run``, the
 browser tests, the load test and the nginx replicas.
+
+A background thread warms the engine once the server is up: it imports torch and transformers,
+loads the default causal model into the process-wide registry (``core.runtime.models.load``) and
+runs one short forward pass, so the memory-mapped weights are paged in. It starts after
+``IDLE_S`` seconds without a visitor, or half a second after the first visitor connects: importing
+torch holds the GIL for long stretches, and started any earlier it would hold up the server
+sending the first browser its page. app.py itself imports no torch, so the navigation and the
+model-free parts of a page paint first. ``ATLAS_WARM=0`` turns the warm-up off.
 """
 from __future__ import annotations
 
+import os
 import sys
+import threading
+import time
 from pathlib import Path
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -20,9 +31,52 @@ def disable_legacy_pages_folder() -> None:
     PagesManager.uses_pages_directory = False
 
 
+IDLE_S = 3.0
+
+
+def _wait_for_first_visitor(idle_s: float = IDLE_S) -> None:
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.runtime import RuntimeState
+    deadline = None
+    while True:
+        if Runtime.exists():
+            state = Runtime.instance().state
+            if state == RuntimeState.ONE_OR_MORE_SESSIONS_CONNECTED:
+                time.sleep(0.5)                  # let the first script run send its model-free part
+                return
+            if state in (RuntimeState.STOPPING, RuntimeState.STOPPED):
+                return
+            if state == RuntimeState.NO_SESSIONS_CONNECTED:
+                deadline = deadline or time.monotonic() + idle_s
+                if time.monotonic() > deadline:
+                    return
+        time.sleep(0.05)
+
+
+def warm() -> None:
+    """Import the engine, load the default causal model and page its weights in with one short
+    forward pass (errors are left for the page to show)."""
+    _wait_for_first_visitor()
+    try:
+        from core.runtime import models
+        models.run(models.DEFAULT_CAUSAL, "The capital of France is")
+        import plotly.graph_objects  # noqa: F401 - the first chart's builder
+    except Exception:  # noqa: BLE001 - the page reports a missing model itself
+        pass
+
+
+def start_warm_thread() -> threading.Thread | None:
+    if os.environ.get("ATLAS_WARM", "1").strip() == "0":
+        return None
+    thread = threading.Thread(target=warm, name="atlas-warm", daemon=True)
+    thread.start()
+    return thread
+
+
 def main(argv: list[str] | None = None) -> None:
     from streamlit.web import cli
     disable_legacy_pages_folder()
+    start_warm_thread()
     sys.argv = ["streamlit", "run", str(APP), *(sys.argv[1:] if argv is None else argv)]
     cli.main()
 

@@ -1,6 +1,9 @@
 """Home: one sentence through a real transformer (SmolLM2-135M or Gemma 3 270M), stage by stage."""
-import pandas as pd
 import streamlit as st
+
+st.title("One sentence through the transformer")   # painted before torch is imported (issue #16)
+
+import pandas as pd  # noqa: E402
 
 from core.runtime import limits
 from core.runtime import models
@@ -29,7 +32,6 @@ def deeper(url_path: str, label: str) -> None:
         st.page_link(LINKS[url_path].file, label=label, icon=":material/arrow_forward:")
 
 
-st.title("One sentence through the transformer")
 MODEL = model_picker("model", kinds=("causal",), default=models.DEFAULT_CAUSAL)
 text = url_text("Your sentence", "text", "The capital of France is",
                 help=f"Up to {limits.current().max_text_chars:,} characters.")

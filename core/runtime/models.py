@@ -250,7 +250,12 @@ def load(name: str, dtype: torch.dtype | None = None) -> LoadedModel:
     fast, else float32; ``ATLAS_DTYPE`` overrides). trust_remote_code is never enabled. Hub ids
     need the network (unset HF_HUB_OFFLINE).
     """
-    return _load(name, dtype or get_dtype())
+    dtype = dtype or get_dtype()
+    with _load_locks.setdefault((name, dtype), threading.Lock()):   # one load per model, not one per caller
+        return _load(name, dtype)
+
+
+_load_locks: dict[tuple[str, torch.dtype], threading.Lock] = {}
 
 
 @functools.lru_cache(maxsize=6)
