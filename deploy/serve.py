@@ -73,7 +73,18 @@ def start_warm_thread() -> threading.Thread | None:
     return thread
 
 
+def check_cache_or_exit() -> None:
+    """A read-only, full or blocked cache folder stops start-up with one line naming it (exit 2)."""
+    from core.runtime.paths import CacheDirUnusable, check_cache_dir
+    try:
+        check_cache_dir()
+    except CacheDirUnusable as exc:
+        print(f"[atlas] {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
+
+
 def main(argv: list[str] | None = None) -> None:
+    check_cache_or_exit()
     from streamlit.web import cli
     disable_legacy_pages_folder()
     start_warm_thread()

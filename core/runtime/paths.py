@@ -1,18 +1,49 @@
 """Where things live: the shared cache dir, the repo's assets, and packages that ship data."""
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 from pathlib import Path
+
+from core.runtime.errors import ModelUnavailable
 
 REPO = Path(__file__).resolve().parents[2]
 ASSETS = REPO / "assets"
 
 
+class CacheDirUnusable(ModelUnavailable):
+    """The cache folder cannot be created or written (read-only, disk full, a file in the way);
+    a page that needs a converted model shows the message like any unavailable model."""
+
+
+def _unusable(root: Path, exc: OSError) -> CacheDirUnusable:
+    return CacheDirUnusable(
+        f"The Atlas cache folder {root} cannot be used ({exc.strerror or exc}). Converted models are "
+        f"written there: make it writable, free some disk space, or point ATLAS_CACHE_DIR at a writable folder.")
+
+
 def cache_dir() -> Path:
     """Converted models and vocab files. ``ATLAS_CACHE_DIR`` overrides ~/.cache/transformer-atlas."""
     root = Path(os.environ.get("ATLAS_CACHE_DIR") or Path.home() / ".cache" / "transformer-atlas")
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _unusable(root, exc) from None
+    return root
+
+
+def check_cache_dir() -> Path:
+    """The cache folder, after proving a file can be written in it (start-up check)."""
+    root = cache_dir()
+    probe = root / f".atlas-write-check-{os.getpid()}"
+    try:
+        probe.write_bytes(b"0" * 4096)
+        probe.unlink()
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            probe.unlink(missing_ok=True)
+        raise _unusable(root, exc) from None
     return root
 
 
