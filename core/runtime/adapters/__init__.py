@@ -7,6 +7,7 @@
 | bert    | bert                                   | encoder.py      |
 | gpt2    | gpt2                                   | gpt2.py         |
 | vit     | dinov2                                 | vit.py          |
+| whisper | whisper                                | whisper.py      |
 
 A model of another family still runs (tokens, hidden states, next token); ``for_model`` then
 raises ``UnsupportedArchitecture`` and the attention views say so.
@@ -22,12 +23,13 @@ from core.runtime.adapters.encoder import BertAdapter
 from core.runtime.adapters.gpt2 import GPT2Adapter
 from core.runtime.adapters.rope_decoder import Gemma3Adapter, LlamaAdapter
 from core.runtime.adapters.vit import ViTAdapter
+from core.runtime.adapters.whisper import WhisperAdapter
 
 FAMILIES: dict[str, type[Adapter]] = {
     "llama": LlamaAdapter, "mistral": LlamaAdapter, "qwen2": LlamaAdapter, "qwen3": LlamaAdapter,
     "smollm3": LlamaAdapter, "gemma3_text": Gemma3Adapter, "gemma3": Gemma3Adapter,
     "bert": BertAdapter, "gpt2": GPT2Adapter,
-    "dinov2": ViTAdapter,
+    "dinov2": ViTAdapter, "whisper": WhisperAdapter,
 }
 
 
