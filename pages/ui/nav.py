@@ -23,6 +23,8 @@ PAGES: list[PageInfo] = [
     PageInfo("Attention", "pages/attention.py", "Attention maps", ":material/grid_on:", "attention"),
     PageInfo("Attention", "pages/causal.py", "Causal masks & generation", ":material/change_history:", "causal"),
     PageInfo("Attention", "pages/inside.py", "Inside the model", ":material/biotech:", "inside"),
+    PageInfo("Attention", "pages/encoder_decoder.py", "Encoder–decoder & cross-attention", ":material/graphic_eq:",
+             "encoder-decoder"),
     PageInfo("Efficiency", "pages/sparse.py", "Sparse & linear attention", ":material/blur_on:", "sparse"),
     PageInfo("Efficiency", "pages/kv_cache.py", "KV cache & MLA", ":material/memory:", "kv-cache"),
     PageInfo("Vision", "pages/vit_patches.py", "ViT patches", ":material/grid_view:", "vit"),
