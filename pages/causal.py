@@ -132,3 +132,5 @@ with guard("generation"):
                 f"past_key_values, {'equal to' if (table.iloc[:, -2] == table.iloc[:, -1]).all() else 'NOT equal to'} "
                 "the formula.")
     show_table(table, "causal-steps")
+st.page_link("pages/encoder_decoder.py", label="Encoder–decoder & cross-attention: the other half of the original "
+             "Transformer (Whisper, speech to text)", icon=":material/arrow_forward:")

@@ -167,3 +167,4 @@ with guard("the walkthrough"):
                 "home-next-token", data=pd.DataFrame({"token": w.top_tokens, "p": w.top_probs}),
                 summary=f"Most likely next token: “{w.top_tokens[0]}” with p = {w.top_probs[0]:.2f}.")
     deeper("causal", "Masks, teacher forcing and step-by-step generation")
+    deeper("encoder-decoder", "Encoder–decoder & cross-attention: the other half of the original Transformer")

@@ -30,7 +30,9 @@ st.write("While generating, a decoder keeps every past token's keys and values s
          "MLA, the latent size; layers with a **sliding window** (Mistral, Gemma 3) keep only the last "
          "window − 1 positions. Numbers below come from the models' published config.json files.")
 st.info("**MLA's cache is not constant in sequence length.** A claim that circulates says MLA keeps "
-        "memory “constant regardless of sequence length”. That is wrong: MLA caches one compressed latent "
+        "memory “constant regardless of sequence length”. The paper that introduced MLA says otherwise "
+        "(DeepSeek-AI 2024, *DeepSeek-V2*, arXiv:2405.04434, Sec. 2.1 and Table 1: (d_c + d_h^R) · l elements "
+        "per token): MLA caches one compressed latent "
         "c_KV (d_c numbers) and one shared RoPE key (d_h^R numbers) **per token per layer**, so its cache "
         "grows linearly with the context, like MHA's, with a much smaller per-token constant: "
         "(d_c + d_h^R) × layers = (512 + 64) × 61 = 35,136 elements per token for DeepSeek-V3.",

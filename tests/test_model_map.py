@@ -125,3 +125,13 @@ def test_home_draws_the_map(shown):
     the_map = json.loads(next(s for s in specs if "click: open the page" in s))
     texts = " ".join(a.get("text", "") for a in the_map["layout"]["annotations"])
     assert ("× 30 layers" if shown == "smollm2-135m" else "× 6 layers") in texts
+
+
+def test_exported_map_carries_its_title_and_source(llama):
+    from core.figures.export import stamped, to_bytes
+    fig = model_map.model_map(adapters.for_model(llama).architecture(), N)
+    svg = to_bytes(fig, "svg", title="tiny llama: the whole model", source="Source: Transformer Atlas, /?map=x")
+    assert b"tiny llama: the whole model" in svg and b"Source: Transformer Atlas, /?map=x" in svg
+    out = stamped(fig, "t", "s")
+    assert out.layout.title.text == "t" and fig.layout.title.text is None     # the shown figure is untouched
+    assert out.layout.height > fig.layout.height

@@ -295,7 +295,9 @@ def constant_memory_claim(config: KVConfig, seq_len: int, batch: int = 1, dtype:
         return f"{config.name} has no sliding-window layers: its whole cache grows with the context."
     bpe, w = DTYPES[dtype], config.sliding_window
     part = cache_split(config, seq_len, batch, bpe)
-    head = (f"**Constant memory?** A common claim says sliding-window attention keeps the KV cache constant. For "
+    head = (f"**Constant memory?** A common claim says sliding-window attention keeps the KV cache constant. "
+            "It holds for a model whose every layer slides (Mistral 7B's rolling buffer cache, Jiang et al. 2023, "
+            f"arXiv:2310.06825, Sec. 2). For "
             f"{config.name} at {seq_len:,} tokens ({dtype}, batch {batch}): the {config.n_local_layers} local layers "
             f"hold min(T, {w - 1:,}) positions each, {part['local']:,} B, the same for any T ≥ {w - 1:,}: "
             "that part is constant. ")

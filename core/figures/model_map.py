@@ -42,7 +42,7 @@ def part_shapes(stack: Stack, n_tokens: int, arch: Architecture | None = None) -
     for part in stack.embed + stack.block + stack.head:
         out, inner = f"({n}, {d})", []
         if part.kind == "input":
-            out = f"({n},)"
+            out = str(stack.input_shape) if stack.input_shape else f"({n},)" if not stack.positions else "(…)"
         elif part.kind == "embed" and stack.vocab:
             inner = [f"table ({stack.vocab:,}, {d})"]
         elif part.kind in ("attention", "cross_attention"):

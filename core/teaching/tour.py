@@ -76,6 +76,14 @@ STEPS: tuple[Step, ...] = (
          "from layer 24 on the last position alone restores it: the fact has moved to the last token.",
          (("tab", "Patching"), ("model", "smollm2-135m"), ("preset", "France → Italy"),
           ("clean", "The capital of France is"), ("corrupted", "The capital of Italy is"), ("patch_target", ""))),
+    Step("encoder-decoder", "Encoder–decoder: cross-attention from text to speech",
+         "Whisper has the original Transformer's two stacks. The encoder reads 30 s of log-mel spectrogram "
+         "as 1,500 positions of 20 ms, bidirectionally; the decoder writes text with causal self-attention "
+         "plus cross-attention to those positions. Each token's cross-attention lands on the stretch of audio "
+         "it transcribes, so the image runs diagonally, and dynamic time warping over it times every token. "
+         "The robotic espeak-ng voice's 'brown fox' comes back as 'roundfoc'.",
+         (("tab", "Cross-attention"), ("source", "Typed text (espeak-ng)"),
+          ("cross_head", "mean of the alignment heads"))),
     Step("sparse", "Sparse attention: skip most of the matrix",
          "BigBird keeps a sliding window, a few global and a few random blocks: a small fraction of "
          "the 4096×4096 scores. Measured with FlexAttention against dense SDPA on this machine — "

@@ -12,6 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.figures import theme
 from core.figures.export import FORMATS, to_bytes
 from pages.ui.state import PAGE_KEY
 
@@ -52,7 +53,8 @@ def show_figure(fig: go.Figure, name: str, *, data: pd.DataFrame | None = None,
     if height:
         fig.update_layout(height=height)
     kw = {"on_select": "rerun", "selection_mode": "points"} if on_select else {}
-    event = st.plotly_chart(fig, config=config, key=f"fig-{slug}", **kw)
+    shown = theme.presentation(fig) if st.query_params.get("present") == "1" else fig   # projector fonts
+    event = st.plotly_chart(shown, config=config, key=f"fig-{slug}", **kw)
     if summary:
         st.caption(summary)
     stamp = {"title": export_title(fig, title, summary), "source": source_line()}

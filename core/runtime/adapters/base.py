@@ -97,6 +97,7 @@ class Stack:
     window: int | None = None             # keys a local layer sees, itself included
     positions: int | None = None          # a fixed length (Whisper's 1,500 frames); None: the input's
     reads: str | None = None              # the stack a cross-attention reads its keys/values from
+    input_shape: tuple[int, ...] | None = None   # what enters when it is not token ids: (80, 3000) mel
 
     @property
     def n_layers(self) -> int:
