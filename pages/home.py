@@ -49,7 +49,7 @@ if ad is None:                # refused above, with its message
 
 with guard("the model map"):
     st.subheader("The whole model, one map")
-    others = [n for n, s in models.BUNDLED.items() if s.kind != "causal" and n != MODEL]
+    others = [n for n, s in {**models.BUNDLED, **getattr(models, "SPEECH", {})}.items() if s.kind != "causal"]
     shown = url_select("Map of", [MODEL] + others, "map", MODEL, radio=True,
                        help="The same diagram for every family, drawn from its adapter's description.")
     map_lm = lm if shown == MODEL else load_model(shown)

@@ -91,9 +91,10 @@ STEPS: tuple[Step, ...] = (
          (("pattern", "bigbird"), ("n", "4096"))),
     Step("kv-cache", "KV cache and MLA: memory grows with context",
          "Every generated token stores keys and values in every layer. GQA shares KV heads; MLA "
-         "caches one compressed latent plus a small RoPE key per layer. MLA's cache still grows "
-         "linearly with context — the common claim of 'constant memory' is wrong — just with a much "
-         "smaller slope.",
+         "caches one compressed latent plus a small RoPE key per layer. A common claim says MLA's "
+         "memory is constant in sequence length. The paper that introduced it (DeepSeek-V2, "
+         "arXiv:2405.04434) counts (d_c + d_h^R) numbers per token per layer: the cache grows "
+         "linearly with context, like MHA's, just with a much smaller slope.",
          (("models", "Llama-2-70B|Llama-3-70B|DeepSeek-V3"), ("focus", "DeepSeek-V3"))),
     Step("vit", "Vision transformers: an image is a sequence of patches",
          "A ViT cuts the image into a grid of patches, flattens each into a token and adds a learned "
@@ -102,9 +103,11 @@ STEPS: tuple[Step, ...] = (
          "CLIP trains an image tower and a text tower so that matching pairs have the highest cosine "
          "similarity. Zero-shot classification is just picking the caption with the highest score.", ()),
     Step("scaling", "Scaling laws: how big, how much data",
-         "Loss falls as a power law in parameters and tokens. For a fixed compute budget the "
-         "Chinchilla fit says grow both about equally (≈20 tokens per parameter); Llama 3 deliberately "
-         "trains far past that to make inference cheap.",
+         "Loss falls as a power law in parameters and tokens. For a fixed compute budget, Chinchilla "
+         "(Hoffmann et al. 2022) says grow both about equally: Approaches 1 and 2 give ≈20 tokens per "
+         "parameter. Its Approach 3 formula, drawn here, gives more (≈50–120, rising with compute); the "
+         "Epoch AI refit of that formula (Besiroglu et al. 2024) comes back to ≈20. Llama 3 deliberately "
+         "trains far past either to make inference cheap.",
          (("fit", "hoffmann"), ("tab", "Real models"))),
 )
 
