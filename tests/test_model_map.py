@@ -95,7 +95,7 @@ def test_every_arrow_is_labelled_and_every_box_has_a_page(llama):
     urls = {p.url_path for p in PAGES}
     for trace in fig.data:
         for target, _ in trace.customdata:
-            assert target in urls or target == "whisper"
+            assert target in urls
     assert list(fig.data[1].customdata[1]) == ["attention", "attn_layer=1"]
 
 
@@ -114,9 +114,11 @@ def test_a_two_stack_model_draws_two_rows_with_cross_attention(llama):
     assert "k/v (2, 1500, 8)" in _row(table, "cross_attention").inner
     fig = model_map.model_map(arch, N)
     assert len(fig.data) == 4 and fig.layout.height > 600
+    cross = [c for c, h in zip(fig.data[2].customdata, fig.data[2].hovertext) if "cross-attention" in h]
+    assert [list(c) for c in cross] == [["encoder-decoder", "tab=Cross-attention"]]
 
 
-@pytest.mark.parametrize("shown", ["smollm2-135m", "minilm-l6"])
+@pytest.mark.parametrize("shown", ["smollm2-135m", "minilm-l6", "whisper-tiny-en"])
 def test_home_draws_the_map(shown):
     home = next(p for p in PAGES if p.url_path == "home")
     at = run_page(home, {"map": shown})
@@ -124,7 +126,9 @@ def test_home_draws_the_map(shown):
     specs = [c.proto.spec for c in at.get("plotly_chart")]
     the_map = json.loads(next(s for s in specs if "click: open the page" in s))
     texts = " ".join(a.get("text", "") for a in the_map["layout"]["annotations"])
-    assert ("× 30 layers" if shown == "smollm2-135m" else "× 6 layers") in texts
+    layers = {"smollm2-135m": ["× 30 layers"], "minilm-l6": ["× 6 layers"],
+              "whisper-tiny-en": ["encoder: × 4 layers", "decoder: × 4 layers", "(80, 3000)"]}[shown]
+    assert all(t in texts for t in layers), texts[:300]
 
 
 def test_exported_map_carries_its_title_and_source(llama):

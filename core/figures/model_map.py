@@ -24,9 +24,14 @@ LAYER_FILL = {LOCAL: OKABE_ITO[4], GLOBAL: OKABE_ITO[1], BIDIRECTIONAL: OKABE_IT
 # Where each part is explained: (url path, URL parameters). A layer cell opens that layer's heads.
 TARGETS = {"input": ("tokenization", {}), "embed": ("embeddings", {"view": "static"}),
            "position": ("embeddings", {"view": "positional"}), "norm": ("inside", {"tab": "Logit lens"}),
-           "attention": ("attention", {}), "cross_attention": ("whisper", {}),
+           "attention": ("attention", {}), "cross_attention": ("encoder-decoder", {"tab": "Cross-attention"}),
            "add": ("inside", {"tab": "Patching"}), "mlp": ("inside", {"tab": "Ablation"}),
            "unembed": ("inside", {"tab": "Logit lens"}), "output": ("causal", {})}
+# An encoder-decoder's parts open the encoder-decoder page at the tab that shows them.
+TWO_STACK = {("encoder", "input"): "Encoder input", ("encoder", "embed"): "Encoder input",
+             ("encoder", "position"): "Encoder input", ("encoder", "attention"): "Encoder self-attention",
+             ("decoder", "attention"): "Decoder self-attention", ("decoder", "cross_attention"): "Cross-attention",
+             ("decoder", "output"): "Step-by-step decoding", ("decoder", "unembed"): "Step-by-step decoding"}
 
 
 def stack_length(stack: Stack, n_tokens: int) -> int:
@@ -128,7 +133,9 @@ def model_map(arch: Architecture, n_tokens: int, *, title: str = "") -> go.Figur
                 notes.append(dict(x=i + 0.5, y=top + 0.05, yanchor="bottom", showarrow=False,
                                   text=row["out"], font=dict(size=9, color="#0b3d66")))
             target, params = TARGETS.get(part.kind, ("home", {}))
-            if part.kind == "output" and stack.name == "encoder":
+            if len(arch.stacks) > 1 and (stack.name, part.kind) in TWO_STACK:
+                target, params = "encoder-decoder", {"tab": TWO_STACK[stack.name, part.kind]}
+            elif part.kind == "output" and stack.name == "encoder":
                 target, params = ("embeddings", {"view": "contextual"})
             xs.append(i)
             ys.append(y0)
@@ -162,8 +169,10 @@ def model_map(arch: Architecture, n_tokens: int, *, title: str = "") -> go.Figur
             cx_.append(x0 + cw / 2)
             cy_.append(cy)
             ch.append(f"layer {L}: {_layer_word(kind, stack.window)}<br><i>click: its attention heads</i>")
-            page = "whisper" if stack.reads or (len(arch.stacks) > 1) else "attention"
-            cc.append([page, _query({"attn_layer": L} if page == "attention" else {})])
+            if len(arch.stacks) > 1:
+                cc.append(["encoder-decoder", _query({"tab": TWO_STACK.get((stack.name, "attention"), "")})])
+            else:
+                cc.append(["attention", _query({"attn_layer": L})])
             if n_l <= 40:
                 notes.append(dict(x=x0 + cw / 2, y=cy, text=str(L), showarrow=False, font=dict(size=8, color="#fff")))
         kinds = list(dict.fromkeys(stack.layer_types))

@@ -68,7 +68,8 @@ class WhisperAdapter(Adapter):
                      ln, mlp, ADD),
                     (BIDIRECTIONAL,) * cfg.encoder_layers,
                     (Part("norm", "final LayerNorm", "the keys and values every cross-attention reads"),),
-                    cfg.d_model, self.layout, cfg.encoder_ffn_dim, positions=cfg.max_source_positions)
+                    cfg.d_model, self.layout, cfg.encoder_ffn_dim, positions=cfg.max_source_positions,
+                    input_shape=(cfg.num_mel_bins, 2 * cfg.max_source_positions))        # (mel, 10 ms frame)
         dec = Stack("decoder",
                     (Part("input", "token ids", "<|startoftranscript|><|notimestamps|> then the text so far"),
                      Part("embed", "token embedding", "one learned vector per vocabulary entry"),
