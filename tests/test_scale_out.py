@@ -214,3 +214,42 @@ def test_full_disk_cache_dir_is_named_at_start_up(tmp_path, monkeypatch, capsys)
     err = capsys.readouterr().err
     assert f"cache folder {tmp_path} cannot be used (No space left on device)" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def console_errors(b, url: str) -> tuple[list[str], list[str], int]:
+    """Open ``url`` in Chromium; return (console errors, CSP violations, svg elements drawn in iframes)."""
+    from tests.browser_util import wait_for_page
+    page = b.new_page()
+    errors, violations = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.add_init_script("""document.addEventListener('securitypolicyviolation',
+        e => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI), true);""")
+    page.goto(url)
+    wait_for_page(page, need_content=False)
+    svgs = 0
+    for _ in range(15):                         # iframes (bertviz) draw after the script run
+        page.wait_for_timeout(2000)
+        svgs = sum(f.locator("svg").count() for f in page.frames[1:])
+        if svgs or "bertviz" not in url:
+            break
+    page.close()
+    violations = [e for e in errors if "Content Security Policy" in e or "CSP violation" in e]
+    return errors, violations, svgs
+
+
+def test_csp_tolerated_by_streamlits_frontend_in_chromium(cluster):
+    """Through nginx (with the CSP) home and attention with bertviz's iframe draw as they do on a
+    replica directly (no CSP): no CSP violation, no more console errors, bertviz's SVG drawn."""
+    from tests.browser_util import CHROMIUM, browser
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed")
+    with browser() as b:
+        for path in ("/", "/attention?bertviz=head"):
+            direct, _, direct_svgs = console_errors(b, cluster.replica_urls[0] + path)
+            proxied, violations, svgs = console_errors(b, cluster.url + path)
+            print(f"\n[csp] {path}: {len(proxied)} console errors via nginx (CSP), {len(direct)} direct; "
+                  f"{len(violations)} CSP violations; iframe svg {svgs} vs {direct_svgs}")
+            assert violations == []
+            assert len(proxied) <= len(direct), proxied
+        assert "bertviz" in path and svgs > 0 and direct_svgs > 0      # bertviz drew under the CSP
