@@ -139,3 +139,27 @@ def test_exported_map_carries_its_title_and_source(llama):
     out = stamped(fig, "t", "s")
     assert out.layout.title.text == "t" and fig.layout.title.text is None     # the shown figure is untouched
     assert out.layout.height > fig.layout.height
+
+
+CLICK_TARGET = """(part) => { const gd = [...document.querySelectorAll('.js-plotly-plot')]
+    .find(g => g.data && g.data[0] && (g.data[0].name || '').endsWith('parts'));
+  gd.scrollIntoView();
+  const i = gd.data[0].hovertext.findIndex(t => t.startsWith('<b>' + part));
+  const L = gd._fullLayout, r = gd.getBoundingClientRect();
+  return [r.left + L._size.l + L.xaxis.l2p(gd.data[0].x[i]), r.top + L._size.t + L.yaxis.l2p(gd.data[0].y[i])]; }"""
+
+
+def test_clicking_a_box_in_chromium_opens_its_page():
+    """A real click on the map's attention box lands on the attention page, and on the MLP box
+    on the Inside page's ablation tab."""
+    from tests.browser_util import browser, serve_app, wait_for_page
+    with serve_app() as url, browser() as b:
+        page = b.new_page(viewport={"width": 1440, "height": 900})
+        for part, where in (("attention", "/attention"), ("SwiGLU MLP", "tab=Ablation")):
+            page.goto(url, wait_until="domcontentloaded")
+            wait_for_page(page)
+            page.wait_for_timeout(800)
+            x, y = page.evaluate(CLICK_TARGET, part)
+            page.mouse.click(x, y)
+            page.wait_for_function(f"() => location.href.includes({where!r})", timeout=90_000)
+        page.close()
