@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM := false
 STREAMLIT_FLAGS := --server.headless true --browser.serverAddress 127.0.0.1 \
 	--browser.gatherUsageStats false --server.fileWatcherType none
 
-.PHONY: setup run test bench loadtest scale-out system-deps models vendor clean-venv
+.PHONY: setup run test bench loadtest soak fuzz scale-out system-deps models vendor clean-venv
 
 setup: .venv/.atlas-deps system-deps vendor models
 
@@ -63,6 +63,10 @@ scale-out: setup
 # 20 concurrent Chromium sessions for 2 minutes, single process and behind nginx (~10-25 min).
 loadtest: setup
 	$(PY) -m bench.loadtest --sessions 20 --seconds 120 --replicas $(REPLICAS)
+
+# Hypothesis with many more examples than `make test` runs (tests/test_fuzz.py, ~10-20 min).
+fuzz: setup
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q tests/test_fuzz.py tests/test_security_html.py
 
 clean-venv:
 	rm -rf .venv

@@ -472,4 +472,6 @@ def parse_config_json(data: bytes | str, name: str = "uploaded config") -> KVCon
         cfg = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"config.json is not valid JSON: {exc}.") from exc
+    except RecursionError:
+        raise InputError("config.json nests arrays or objects too deeply to be a model config.") from None
     return from_hf_dict(cfg, name)
