@@ -4,10 +4,13 @@ import contextlib
 import numpy as np
 import pandas as pd
 import streamlit as st
+import torch
 
 from core.attention import heads as attention
 from core.attention import stats as attention_stats
 from core.attention import bertviz_offline
+from core.attention import defaults as head_defaults
+from core.attention import sink as attention_sink
 from core.runtime import limits
 from core.figures import attention as figs
 from pages.ui import guard, model_picker, show_figure, show_table, url_select, url_slider, url_text, url_toggle
@@ -70,11 +73,13 @@ with guard("the attention maps"):
         show_pills(toks, res.ids, res.spans, limit=512)
 
     shp = attention.head_shape(cfg)
+    layer0, head0 = head_defaults.previous_token_head(name, res.n_layers, shp["n_heads"])
     c1, c2, c3, c4 = st.columns(4)
     with c1:
-        layer = url_slider("Layer", "attn_layer", 0, res.n_layers - 1, min(3, res.n_layers - 1))
+        layer = url_slider("Layer", "attn_layer", 0, res.n_layers - 1, layer0,
+                           help=f"Opens on layer {layer0} head {head0}, a previous-token head measured on this model.")
     with c2:
-        head = url_slider("Head", "attn_head", 0, shp["n_heads"] - 1, 0)
+        head = url_slider("Head", "attn_head", 0, shp["n_heads"] - 1, head0)
     with c3:
         query = url_slider("Query token", "query", 0, n - 1, n - 1)
     with c4:
@@ -102,18 +107,33 @@ with guard("the attention maps"):
                         f"token and {prev:.0%} on the previous token.{gqa}{band}"
                         + ((f" Sent as an image, each pixel the largest weight in a {figs.block_size(n)}×"
                             f"{figs.block_size(n)} block" if figs.block_size(n) > 1 else " Sent as an image, one "
-                            "pixel per weight") + "; grey = exactly 0 (masked). The CSV holds the outlined window."
-                           if long_input else ""))
+                            "pixel per weight") + ". The CSV holds the outlined window." if long_input else "")
+                + " Light grey = a weight of exactly 0: a key this query may not see (masked), drawn so at every length.")
+    prof = attention_sink.profile(res)
+    with st.expander("Why so many heads stare at the first token: the attention sink", expanded=sink > 0.3):
+        st.markdown(f"This head puts {sink:.0%} of its weight on the first token “{toks[0]}” on average. Many "
+                "heads put far more there, whatever that token says (rank them by “attention on the first token” "
+                "in the overview below). Softmax rows must sum to 1, so a head with nothing to find parks its "
+                "weight on a token every query can see (Xiao et al. 2023, *Efficient Streaming Language Models with "
+                "Attention Sinks*, arXiv:2309.17453). Behind it is a *massive activation*: the residual stream of "
+                f"token 0 reaches a norm of {prof.peak_norm:,.0f} entering layer {prof.peak_layer}, "
+                f"{prof.ratio:,.0f}× the other tokens' median {prof.others_median:,.0f} (Sun et al. 2024, *Massive "
+                "Activations in Large Language Models*, arXiv:2402.17762). Layer "
+                f"{layer0} head {head0} shows a head with a job instead: the previous token.")
+        st.caption("Encoders have their own version: BERT-style heads park weight on [CLS] and [SEP] "
+                   "(Clark et al. 2019, *What Does BERT Look At?*).")
     if long_input:
         st.subheader(f"Full resolution: queries {q0}–{q0 + size - 1}, keys {k0}–{k0 + size - 1}")
         show_figure(figs.window_heatmap(w[q0:q0 + size, k0:k0 + size], toks, q0, k0, log=log),
                     "attention-window", data=pd.DataFrame(w[q0:q0 + size, k0:k0 + size]),
                     summary=f"Every weight of the {size}×{size} window around query {query} (outlined above).")
     top = int(w[query].argmax())
-    show_figure(figs.row_bars(w[query], toks, query), "attention-query-row",
-                data=pd.DataFrame({"key": range(n), "token": toks, "weight": w[query]}),
+    visible = attention.mask_for(res, layer, torch.tensor([query]))[0].cpu().numpy()
+    show_figure(figs.row_bars(w[query], toks, query, visible=visible), "attention-query-row",
+                data=pd.DataFrame({"key": range(n), "token": toks, "weight": w[query], "visible": visible}),
                 summary=f"Query {query} “{toks[query]}” sends {w[query, top]:.0%} of its attention to "
-                        f"key {top} “{toks[top]}”; the orange bar (if shown) is the previous token.")
+                        f"key {top} “{toks[top]}”; the orange bar (if shown) is the previous token. Only the "
+                        f"{int(visible.sum()):,} keys this query can see are ranked.")
 
 if res is None:           # the input was refused above, with its message
     st.stop()
@@ -139,12 +159,20 @@ st.caption("Mixes every layer's head-averaged attention with the residual path (
            "and multiplies through the layers: how much each input token feeds each final position.")
 with guard("the rollout"):
     roll = rollout(name, text)
-    top = int(roll[query].argmax())
-    show_figure(figs.head_heatmap(roll, toks, log=True, title="rollout (log colour)"), "attention-rollout",
-                data=pd.DataFrame({"key": range(n), "token": toks, "rollout": roll[query]}),
-                summary=f"After {res.n_layers} layers, position {query} “{toks[query]}” traces {roll[query, top]:.0%} "
-                        f"of its input to token {top} “{toks[top]}”. Where most heads park attention on the first "
-                        "token (an attention sink), rollout piles up there too: a known limit of the method.")
+    share0 = float(roll[query, 0])
+    discount = url_toggle("Discount the sink (token 0)", "roll_sink", res.causal and n > 2, help=(
+        "Drop token 0's column and renormalise each row: where the rest of the input flow goes."))
+    shown = attention_sink.discount_first(roll) if discount else roll
+    top = int(shown[query].argmax())
+    show_figure(figs.head_heatmap(shown, toks, log=True, title="rollout (log colour)"
+                                  + (", token 0 discounted" if discount else "")), "attention-rollout",
+                data=pd.DataFrame({"key": range(n), "token": toks, "rollout": roll[query], "shown": shown[query]}),
+                summary=f"Raw rollout traces {share0:.0%} of position {query}'s input to token 0: most heads park "
+                        "attention on the first token (the sink above), and rollout multiplies that through every "
+                        "layer, a known limit of the method. "
+                        + (f"With token 0 discounted, the largest share of the rest, {shown[query, top]:.0%}, comes "
+                           f"from token {top} “{toks[top]}”." if discount else
+                           f"Its largest source is token {top} “{toks[top]}” ({shown[query, top]:.0%})."))
 
 st.header("bertviz, offline")
 view = url_select("bertviz view", ["off", "head", "model"], "bertviz", "off", radio=True,

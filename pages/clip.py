@@ -19,7 +19,7 @@ from pages.ui import vit_sections as vsec
 SCENES = [f"synthetic scene {i}" for i in range(1, 5)]
 TEXTS = ("a small purple square and a large purple square\na red circle on the left\n"
          "a yellow triangle and a purple star\na small red cross at the top\na green diamond")
-CLASSES = "red circle, blue square, green triangle, yellow star, purple diamond, orange cross, red cross"
+CLASSES = ", ".join(clip.DEFAULT_CLASSES)
 load_clip = vsec.load_model                 # one cache for the vision models of both pages
 get_image = st.cache_data(vision.open_image, max_entries=32, show_spinner=False)
 
@@ -95,7 +95,7 @@ with guard("the CLIP similarities"):
         target = url_select("Image to classify", labels, "zs_image", labels[0])
         classes = [c.strip() for c in url_text("Class names, comma-separated", "classes", CLASSES).split(",") if c.strip()]
     with c2:
-        templates = url_multiselect("Prompt templates", list(clip.TEMPLATES), "templates", ["a {}", "a picture of a {}"])
+        templates = url_multiselect("Prompt templates", list(clip.TEMPLATES), "templates", list(clip.DEFAULT_TEMPLATES))
         temp = url_slider("Temperature (divides the logits)", "temp", 0.05, 5.0, 1.0, step=0.05)
     zs = zero_shot(model, images[labels.index(target)], tuple(classes),
                    tuple(clip.TEMPLATES[t] for t in templates), temp)
@@ -150,8 +150,9 @@ elif st.button("Train it live", icon=":material/play_arrow:"):
     def show(row, s):
         snaps.append((row, s))
         bar.progress(min(1.0, row["step"] / live.steps), f"step {row['step']} · loss {row['loss']:.2f}")
-        spot.plotly_chart(basic.heatmap(s, x_title="caption", y_title="image", zmin=-1, zmax=1,
-                                        title=f"step {row['step']}", height=320), key=f"live-{row['step']}")
+        spot.plotly_chart(basic.heatmap(s, x_title="caption", y_title="image", zmin=float(s.min()), zmax=float(s.max()),
+                                        title=f"step {row['step']} (colour fitted to this step)", height=320),
+                          key=f"live-{row['step']}")
 
     tiny_clip.train(live, callback=show, should_stop=lambda: time.perf_counter() - t0 > budget)
     spot.empty()
@@ -162,9 +163,12 @@ if snaps := st.session_state.get("clip-live"):
                 summary=f"{hist[-1]['step']} steps in {hist[-1]['seconds']:.0f} s: loss {hist[0]['loss']:.2f} → "
                         f"{hist[-1]['loss']:.2f} (chance level ln {live.batch_size} = {np.log(live.batch_size):.2f}).")
     cols = st.columns(3)
+    lo, hi = min(float(s.min()) for _, s in snaps), max(float(s.max()) for _, s in snaps)
+    st.caption(f"One colour scale for the three steps, fitted to their cosines ({lo:.2f} to {hi:.2f}): the "
+               "right pairs sit on the diagonal.")
     for col, (row, s) in zip(cols, [snaps[0], snaps[len(snaps) // 2], snaps[-1]]):
         with col:
-            show_figure(basic.heatmap(s, x_title="caption", y_title="image", zmin=-1, zmax=1, height=320,
+            show_figure(basic.heatmap(s, x_title="caption", y_title="image", zmin=lo, zmax=hi, height=320,
                                       title=f"step {row['step']}"), f"clip-live-step-{row['step']}",
                         data=pd.DataFrame(s), summary=f"Step {row['step']}: loss {row['loss']:.2f}, right caption "
                         f"ranked first for {row['probe_top1']:.0%} of the 8 images.")

@@ -119,6 +119,7 @@ with guard("the BPE replay"):
     n = len(rep.steps)
     if n == 0:
         raise InputError("No pair occurs in this corpus (every word is one character). Use a longer text.")
+    (st.caption if n == n_merges else st.info)(rep.stop_reason)
     b1, b2, _ = st.columns([2, 2, 5])
     b1.button("◀ previous", on_click=lambda: st.session_state.update({session_key("step"): max(1, st.session_state[session_key("step")] - 1)}))
     b2.button("next ▶", on_click=lambda: st.session_state.update({session_key("step"): min(n, st.session_state[session_key("step")] + 1)}))

@@ -22,6 +22,7 @@ from core.text import token_labels
 FULL_RES = 128          # up to this many tokens a head is drawn cell by cell, labelled
 OVERVIEW_PX = 512       # longest side of the downsampled overview image
 LOG_FLOOR = 1e-4
+MASKED_GREY = "rgb(240,240,240)"   # a weight of exactly 0 (masked key), drawn so at every length
 _LUT = np.array([[int(float(c)) for c in s[s.index("(") + 1:-1].split(",")]
                  for s in sample_colorscale(SEQUENTIAL, np.linspace(0, 1, 256), colortype="rgb")], np.uint8)
 
@@ -61,7 +62,7 @@ def png_uri(z: np.ndarray, zmin: float, zmax: float, blank: np.ndarray | None = 
     idx = np.clip((z - zmin) / max(zmax - zmin, 1e-12) * 255, 0, 255).astype(np.uint8)
     rgb = _LUT[idx]
     if blank is not None:
-        rgb[blank] = 240
+        rgb[blank] = 240                                     # MASKED_GREY
     buf = io.BytesIO()
     Image.fromarray(rgb).save(buf, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
@@ -89,10 +90,15 @@ def head_heatmap(w: np.ndarray, tokens: list[str], *, title: str = "", log: bool
     cbar = "log10 weight" if log else "weight"
     if n <= FULL_RES:
         z, zmin, zmax = colour_values(w, log)
+        z = np.where(w == 0, np.nan, z)                      # masked: the same grey as the image below
         fig = go.Figure(_cells(z, labels(tokens), labels(tokens), zmin, zmax, cbar))
         fig.update_xaxes(type="category", tickangle=-45, title="key (attended to)")
         fig.update_yaxes(type="category", autorange="reversed", title="query (attending)")
-        return base_layout(fig, title=title, height=max(380, min(900, 18 * n + 160)))
+        fig = base_layout(fig, title=title, height=max(380, min(900, 18 * n + 160)))
+        fig.update_layout(plot_bgcolor=MASKED_GREY)
+        fig.update_xaxes(showgrid=False)
+        fig.update_yaxes(showgrid=False)
+        return fig
     pooled, b = max_pool(w)                                  # log is monotone: pool first
     pz, zmin, zmax = colour_values(pooled, log)
     fig = go.Figure(go.Image(source=png_uri(pz, zmin, zmax, pooled == 0), x0=(b - 1) / 2, dx=b, y0=(b - 1) / 2, dy=b,
@@ -120,9 +126,12 @@ def window_heatmap(w: np.ndarray, tokens: list[str], q0: int, k0: int, *, log: b
     return base_layout(fig, title=title, height=max(380, min(900, 14 * w.shape[0] + 200)))
 
 
-def row_bars(row: np.ndarray, tokens: list[str], query: int, top: int = 20) -> go.Figure:
-    """The keys a query attends to most, largest first."""
-    order = np.argsort(row)[::-1][:top]
+def row_bars(row: np.ndarray, tokens: list[str], query: int, top: int = 20,
+             visible: np.ndarray | None = None) -> go.Figure:
+    """The keys a query attends to most, largest first; only keys in ``visible`` (the query's
+    unmasked keys; all when None) are listed, so a masked future key never appears at 0."""
+    keys = np.arange(len(row)) if visible is None else np.flatnonzero(visible)
+    order = keys[np.argsort(row[keys], kind="stable")[::-1][:top]]
     fig = go.Figure(go.Bar(x=row[order], y=[f"{i}:{label(tokens[i])}" for i in order], orientation="h",
                            marker_color=[OKABE_ITO[1] if i == query - 1 else OKABE_ITO[0] for i in order],
                            text=[f"{v:.3f}" for v in row[order]], textposition="auto"))

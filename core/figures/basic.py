@@ -6,6 +6,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from core.figures.axes import readable_log_axes
 from core.figures.theme import OKABE_ITO, SEQUENTIAL, base_layout
 
 
@@ -60,4 +61,4 @@ def lines(x, series: dict[str, Sequence[float]], *, title: str = "", x_title: st
                                  mode="lines+markers" if markers else "lines"))
     fig.update_xaxes(title=x_title, type="log" if log_x else None)
     fig.update_yaxes(title=y_title, type="log" if log_y else None)
-    return base_layout(fig, title=title)
+    return readable_log_axes(base_layout(fig, title=title))

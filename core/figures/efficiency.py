@@ -10,10 +10,18 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
 import torch
 
+from core.figures.axes import readable_log_axes
 from core.figures.theme import OKABE_ITO, SEQUENTIAL, base_layout
 from core.text import token_labels
+
+
+# cividis at sqrt(fraction): a tile holding one kept column of 16 (a global token) is mid-tone, not
+# black; the colour bar still reads in true fractions.
+SPARSE_SCALE = [[float(v), c] for v, c in zip(np.linspace(0, 1, 21) ** 2,
+                                       sample_colorscale(SEQUENTIAL, list(np.linspace(0, 1, 21))))]
 
 
 def downsample_mask(mask: torch.Tensor, max_cells: int = 256) -> tuple[np.ndarray, int]:
@@ -34,12 +42,14 @@ def mask_figure(mask: torch.Tensor, *, title: str = "", max_cells: int = 256) ->
 def grid_figure(grid: np.ndarray, f: int, *, title: str = "") -> go.Figure:
     """A mask already downsampled by ``downsample_mask`` (tile side ``f``)."""
     axis = np.arange(grid.shape[0]) * f
+    n = grid.shape[0] * f
     fig = go.Figure(go.Heatmap(
-        z=grid, x=axis, y=axis, colorscale=SEQUENTIAL, zmin=0, zmax=1,
-        colorbar={"title": "kept" if f == 1 else f"kept in<br>{f}×{f} tile"},
+        z=grid, x=axis, y=axis, colorscale=SPARSE_SCALE if f > 1 else SEQUENTIAL, zmin=0, zmax=1,
+        colorbar={"title": "kept" if f == 1 else f"kept in<br>{f}×{f} tile", "tickvals": [0, 0.1, 0.25, 0.5, 1]},
         hovertemplate="query %{y}<br>key %{x}<br>fraction kept %{z:.3f}<extra></extra>"))
-    fig.update_yaxes(autorange="reversed", title="query position", scaleanchor="x")
-    fig.update_xaxes(title="key position", side="top")
+    # constrain="domain": the square shrinks its box instead of padding the key axis past 0..T
+    fig.update_yaxes(range=[n - f / 2, -f / 2], title="query position", scaleanchor="x", constrain="domain")
+    fig.update_xaxes(range=[-f / 2, n - f / 2], title="key position", side="top", constrain="domain")
     return base_layout(fig, title=title, height=560)
 
 
@@ -52,7 +62,7 @@ def loglog(x: Sequence[float], series: dict[str, Sequence[float]], *, x_title: s
                                  line={"color": OKABE_ITO[i % 8], "dash": "dash" if name in dashed else "solid"}))
     fig.update_xaxes(type="log", title=x_title)
     fig.update_yaxes(type="log", title=y_title)
-    return base_layout(fig, title=title)
+    return readable_log_axes(base_layout(fig, title=title))
 
 
 def speedup_figure(tokens: Sequence[int], measured: Sequence[float], ideal: Sequence[float],
@@ -114,8 +124,8 @@ def cache_growth_figure(lengths: Sequence[int], series: dict[str, Sequence[float
         fig.add_trace(go.Scatter(x=[b, b], y=[min(drawn), max(drawn)], name=f"window − 1 = {b:,}", mode="lines",
                                  line={"color": "grey", "dash": "dot", "width": 1}, hoverinfo="skip"))
     fig.update_xaxes(type="log" if log else None, title="context length (tokens)")
-    fig.update_yaxes(type="log" if log else None, title="KV cache (GiB)")
-    return base_layout(fig, height=480)
+    fig.update_yaxes(type="log" if log else None, title="KV cache (GiB)", rangemode="tozero")
+    return readable_log_axes(base_layout(fig, height=480))
 
 
 def measured_cache_figure(runs: dict[str, tuple[Sequence[int], Sequence[int], Sequence[int]]]) -> go.Figure:
@@ -127,6 +137,6 @@ def measured_cache_figure(runs: dict[str, tuple[Sequence[int], Sequence[int], Se
                                  mode="lines", line={"color": c, "dash": "dash"}))
         fig.add_trace(go.Scatter(x=list(lens), y=[b / 2**20 for b in measured], name=f"{kind}: measured",
                                  mode="markers", marker={"color": c, "size": 6}))
-    fig.update_xaxes(title="tokens in the cache")
+    fig.update_xaxes(title="tokens in the cache", rangemode="tozero")
     fig.update_yaxes(title="cache tensors allocated (MiB)", rangemode="tozero")
     return base_layout(fig, height=440)

@@ -33,11 +33,19 @@ def word_map(words: Sequence[str], coords: np.ndarray, *, highlight: Sequence[st
     return base_layout(fig, height=560)
 
 
+def cosine_floor(mats: dict[str, np.ndarray]) -> float:
+    """The shared colour floor of ``cosine_matrices``: min over panels, rounded down to 0.05, ≤ 0.95."""
+    lo = min(float(np.nanmin(m)) for m in mats.values())
+    return min(0.95, float(np.floor(lo * 20) / 20))
+
+
 def cosine_matrices(mats: dict[str, np.ndarray], labels: Sequence[str]) -> go.Figure:
-    """Sentence x sentence cosine similarity, one panel per source, on one fixed −1…1 scale."""
+    """Sentence x sentence cosine similarity, one panel per source, on one shared scale fitted to the
+    data: from the lowest cosine in any panel (rounded down to 0.05) to 1, so 0.46 and 0.89 differ."""
+    lo = cosine_floor(mats)
     fig = make_subplots(rows=1, cols=len(mats), subplot_titles=list(mats), horizontal_spacing=0.06)
     for i, m in enumerate(mats.values(), 1):
-        fig.add_trace(go.Heatmap(z=m, x=list(labels), y=list(labels), colorscale=DIVERGING, zmin=-1, zmax=1,
+        fig.add_trace(go.Heatmap(z=m, x=list(labels), y=list(labels), colorscale=SEQUENTIAL, zmin=lo, zmax=1,
                                  showscale=i == len(mats), colorbar={"title": "cosine"},
                                  text=[[f"{v:.2f}" for v in row] for row in m], texttemplate="%{text}",
                                  hovertemplate="%{y} vs %{x}: %{z:.3f}<extra></extra>"), row=1, col=i)

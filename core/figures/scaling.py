@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.figures.axes import readable_log_axes
 from core.figures.theme import OKABE_ITO, base_layout
 
 LABEL_COLOURS = {"under-trained": OKABE_ITO[3], "near-optimal": OKABE_ITO[2], "over-trained": OKABE_ITO[0]}
@@ -46,7 +47,7 @@ def kaplan_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]], points: dict
         fig.update_xaxes(type="log", title=x_titles.get(name, ""), exponentformat="power", row=1, col=i)
         fig.update_yaxes(type="log", title="loss (nats/token)" if i == 1 else None, row=1, col=i)
     fig.update_layout(showlegend=False)
-    return add_source(base_layout(fig, height=420), source)
+    return readable_log_axes(add_source(base_layout(fig, height=420), source))
 
 
 def lines_loglog(x, series: dict[str, Sequence[float]], *, x_title: str, y_title: str, source: str,
@@ -60,7 +61,7 @@ def lines_loglog(x, series: dict[str, Sequence[float]], *, x_title: str, y_title
                                  text=[point[2]], textposition="top right",
                                  marker={"size": 13, "symbol": "diamond", "color": OKABE_ITO[7]}))
     _log_axes(fig, x_title, y_title, log_y=log_y)
-    return add_source(base_layout(fig, height=440), source)
+    return readable_log_axes(add_source(base_layout(fig, height=440), source))
 
 
 def isoflop_figure(curves, *, fit_label: str, source: str, highlight: float | None = None) -> go.Figure:
@@ -79,7 +80,7 @@ def isoflop_figure(curves, *, fit_label: str, source: str, highlight: float | No
                                                "loss %{y:.4f}<extra></extra>"))
     _log_axes(fig, "N, parameters (D = C / 6N)", "predicted loss (nats/token)", log_y=False)
     fig.update_layout(title={"text": f"IsoFLOP curves, {fit_label}", "x": 0})
-    return add_source(base_layout(fig, height=460), source)
+    return readable_log_axes(add_source(base_layout(fig, height=460), source))
 
 
 def frontier_figure(C: np.ndarray, frontiers: dict[str, tuple[np.ndarray, np.ndarray]], models: pd.DataFrame,
@@ -124,7 +125,7 @@ def exponents_figure(df: pd.DataFrame, *, source: str) -> go.Figure:
                              marker_color=OKABE_ITO[i], text=[f"{v:.2f}" for v in df[col]], textposition="outside"))
     fig.update_layout(barmode="group")
     fig.update_yaxes(title="exponent", range=[0, 0.85])
-    return add_source(base_layout(fig, height=440), source)
+    return readable_log_axes(add_source(base_layout(fig, height=440), source))
 
 
 def allocation_figure(df: pd.DataFrame, *, source: str) -> go.Figure:
@@ -160,7 +161,7 @@ def fit_figure(x, y, *, x_line, y_line, band: tuple | None, targets: pd.DataFram
             error_y={"type": "data", "symmetric": False, "array": targets["hi"] - targets["prediction"],
                      "arrayminus": targets["prediction"] - targets["lo"]}))
     _log_axes(fig, x_title, y_title)
-    return add_source(base_layout(fig, height=460), source)
+    return readable_log_axes(add_source(base_layout(fig, height=460), source))
 
 
 def curves_figure(curves: pd.DataFrame, *, source: str) -> go.Figure:
@@ -169,7 +170,7 @@ def curves_figure(curves: pd.DataFrame, *, source: str) -> go.Figure:
         fig.add_trace(go.Scatter(x=grp["step"] + 1, y=grp["train loss"], mode="lines", name=name,
                                  line={"color": OKABE_ITO[i % len(OKABE_ITO)]}))
     _log_axes(fig, "training step", "training loss (nats/char)")
-    return add_source(base_layout(fig, height=400), source)
+    return readable_log_axes(add_source(base_layout(fig, height=400), source))
 
 
 def add_points(fig: go.Figure, x, y, groups: Sequence[str]) -> go.Figure:

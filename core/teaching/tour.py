@@ -30,7 +30,7 @@ STEPS: tuple[Step, ...] = (
          "A transformer turns text into token ids, ids into vectors, mixes those vectors with "
          "attention in 30 blocks, and reads a probability for every possible next token off the "
          "last position. Everything on this page is one real forward pass of SmolLM2-135M.",
-         (("text", "The capital of France is"), ("layer", "3"), ("head", "0"))),
+         (("text", "The capital of France is"), ("layer", "16"), ("head", "0"))),
     Step("tokenization", "Tokenization: the model never sees letters",
          "Seven real tokenizers split the same German compound. GPT-2's vocabulary, built mostly "
          "from English, needs many more pieces than o200k; WordPiece marks word-internal pieces with "
@@ -50,10 +50,11 @@ STEPS: tuple[Step, ...] = (
          "the distance between tokens.",
          (("view", "positional"), ("base", "10000"))),
     Step("attention", "Attention: who looks at whom",
-         "Each head is a T×T table of weights; every row sums to 1. Layer 11 head 1 of SmolLM2 sends "
+         "Each head is a T×T table of weights; every row sums to 1. Layer 16 head 0 of SmolLM2 sends "
          "most of each token's attention to the token just before it — a 'previous-token head'. "
+         "Many other heads park their weight on the first token instead: an attention sink. "
          "The overview ranks every head by entropy, distance, sink mass and previous-token weight.",
-         (("input", "your text"), ("attn_layer", "11"), ("attn_head", "1"))),
+         (("input", "your text"), ("attn_layer", "16"), ("attn_head", "0"))),
     Step("causal", "The causal mask: no peeking ahead",
          "A decoder may only attend to earlier tokens. The mask sets scores above the diagonal to −∞ "
          "before the softmax, so those weights are exactly zero in SmolLM2 — and not in the "

@@ -62,6 +62,16 @@ class BPEReplay:
     def merges(self) -> list[tuple[str, str]]:
         return [s.pair for s in self.steps]
 
+    @property
+    def stop_reason(self) -> str:
+        """Why training ended: the requested merges were learned, or no adjacent pair was left."""
+        n = len(self.steps)
+        if n >= self.config.n_merges:
+            return f"Learned the {n:,} merges asked for."
+        return (f"Stopped after {n:,} of the {self.config.n_merges:,} merges asked for: no adjacent pair is "
+                f"left. Each of the {self.n_unique_words:,} distinct words is now a single symbol, so merging "
+                "cannot go on; a longer text with more distinct words allows more merges.")
+
 
 def max_merges() -> int:
     return MAX_MERGES["hosted" if limits.hosted() else "local"]

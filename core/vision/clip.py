@@ -167,6 +167,13 @@ TEMPLATES = {
 }
 
 
+# The page's defaults. The first sample scene holds two purple squares, so its right answer,
+# "purple square", is among the classes (tests/test_captions.py checks the tiny CLIP's top-1).
+DEFAULT_CLASSES = ("purple square", "red circle", "blue square", "green triangle", "yellow star",
+                   "purple diamond", "red cross")
+DEFAULT_TEMPLATES = ("a {}", "a picture of a {}")
+
+
 @dataclass(frozen=True)
 class ZeroShot:
     classes: list[str]
