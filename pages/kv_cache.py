@@ -8,7 +8,7 @@ from core.runtime import limits
 from core.efficiency import mla
 from core.runtime.errors import InputError
 from core.figures import efficiency as fx
-from pages.ui import bad_input, guard, show_figure, show_table, url_multiselect, url_number, url_select
+from pages.ui import bad_input, guard, show_figure, show_table, url_multiselect, url_number, url_select, url_toggle
 
 CONTEXTS = [2**i for i in range(10, 21)]                  # 1k .. 1M tokens
 CURVE = [2**i for i in range(7, 21)]
@@ -70,8 +70,11 @@ with guard("the cache calculator"):
     chosen += [n for n in names if n.startswith("uploaded") and n not in chosen]
     if chosen:
         cmp = kc.compare({n: presets[n] for n in chosen}, CURVE, ctx, batch, dtype, gb, wdtype)
+        log = url_toggle("Log–log axes", "kv_log", False, help="Linear axes (the default) show each cache as a "
+                         "straight line whose slope is its bytes per token; on log–log axes every linear cache is "
+                         "a parallel line of slope 1, and only the vertical offset differs.")
         show_figure(fx.cache_growth_figure(cmp["lengths"], cmp["series"], cmp["kinds"], parts=cmp["parts"],
-                                           bends=cmp["bends"], labels=cmp["labels"]), "kv-cache-growth",
+                                           bends=cmp["bends"], labels=cmp["labels"], log=log), "kv-cache-growth",
                     data=pd.DataFrame(cmp["curve"]), summary=cmp["summary"])
         show_table(pd.DataFrame(cmp["rows"]), "kv-cache-table",
                    summary=f"“Tokens that fit”: ({gb:g} × 10⁹ B − parameters × {kc.DTYPES[wdtype]:g} B ({wdtype})) ÷ "
@@ -94,9 +97,9 @@ with guard("the MLA decode"):
     with c1:
         preset = url_select("Shapes", list(mla.PRESETS), "mla_shapes", "small (fast)")
     with c2:
-        prompt = url_number("Prompt tokens (prefill)", "mla_prompt", 1, 4096, 128)
+        prompt = url_number("Prompt tokens (prefill)", "mla_prompt", 1, 4096, 8)
     with c3:
-        new = url_number("Generated tokens (decode)", "mla_new", 1, 256, 16)
+        new = url_number("Generated tokens (decode)", "mla_new", 1, 256, 96)
     cfg = mla.PRESETS[preset]
     st.caption(f"{cfg.n_layers} layers, d_model {cfg.d_model}, {cfg.n_heads} heads, d_c {cfg.d_c}, "
                f"d_h^R {cfg.d_rope}, d_nope {cfg.d_nope}, d_v {cfg.d_v}; MHA/GQA baselines use d_head {cfg.d_v}, "
@@ -121,3 +124,13 @@ with guard("the MLA decode"):
     show_table(pd.DataFrame(rows), "mla-decode",
                summary=f"Naive and weight-absorbed MLA outputs differ by at most {diff:.1e} (same cache). "
                        "Timings are medians on this machine and are noisy when it is shared.")
+    st.markdown(
+        "**Naive vs absorbed: a trade, not a free win.** Each decode step, *naive* MLA up-projects every cached "
+        f"latent back to per-head keys and values: {cfg.d_c} × {cfg.n_heads} × ({cfg.d_nope} + {cfg.d_v}) = "
+        f"{cfg.d_c * cfg.n_heads * (cfg.d_nope + cfg.d_v):,} multiply-adds per cached token per layer, growing with "
+        "the context and the batch. *Absorbed* MLA folds W_UK into the query and W_UV into the output "
+        "(DeepSeek-V2, Sec. 2.1.2), so attention runs on the latent directly, but it multiplies by larger folded "
+        f"matrices (W_OV is {cfg.n_heads} × {cfg.d_c} × {cfg.d_model}, against W_O's {cfg.n_heads * cfg.d_v} × "
+        f"{cfg.d_model}) and runs its scores at width {cfg.d_c} instead of {cfg.d_nope}. At batch 1 and a "
+        "few hundred tokens the up-projection is small and kernel overheads decide, so absorbed can be slower "
+        "here, as the table shows; it pays off when batch × context is large, the regime DeepSeek serves.")
