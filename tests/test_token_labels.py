@@ -48,3 +48,13 @@ def test_figures_and_pills_use_the_same_label():
     html = pills_html(toks, [1, 2, 3], pieces=pieces, show_ids=True)
     assert "·a" in html and "↵" in html and "⟨0xC3⟩" in html and "<sub" in html and ">3</sub>" in html
     assert "<sub" not in pills_html(toks, [1, 2, 3])
+
+
+def test_single_ids_decoded_for_predictions_show_their_bytes():
+    """Predicted next tokens (lens, generation, home's top 10) are decoded one id at a time."""
+    from core.runtime import models
+    from core.text.token_labels import decode_one
+    lm = models.load(models.DEFAULT_CAUSAL)
+    ids = lm.tokenizer("漢", add_special_tokens=False)["input_ids"]
+    assert [decode_one(lm.tokenizer, i) for i in ids] == ["⟨0xE6⟩", "⟨0xBC⟩", "⟨0xA2⟩"]
+    assert decode_one(lm.tokenizer, lm.tokenizer(" Paris", add_special_tokens=False)["input_ids"][0]) == " Paris"

@@ -6,6 +6,7 @@ import torch
 
 from core.runtime import models
 from core.runtime.errors import InputError
+from core.text.token_labels import decode_one
 
 
 def causal_adapter(result: models.RunResult):
@@ -47,4 +48,4 @@ def token_id(lm: models.LoadedModel, target: str | int | None) -> int | None:
 
 
 def decode(lm: models.LoadedModel, ids) -> list[str]:
-    return [lm.tokenizer.decode([int(i)]) for i in ids]
+    return [decode_one(lm.tokenizer, i) for i in ids]

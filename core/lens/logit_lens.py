@@ -19,6 +19,7 @@ import torch
 from core.lens.common import causal_adapter, check_position, decode, final_stream, token_id
 from core.runtime import models
 from core.runtime.errors import InputError
+from core.text.token_labels import decode_one
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def logit_lens(result: models.RunResult, k: int = 5, positions: list[int] | None
         ids.append(j.cpu().numpy()), probs.append(v.cpu().numpy())
         final_by_depth.append(float(p[-1, final_id]))
     ids_a = np.stack(ids)
-    vocab = {int(t): lm.tokenizer.decode([int(t)]) for t in np.unique(ids_a)}
+    vocab = {int(t): decode_one(lm.tokenizer, t) for t in np.unique(ids_a)}
     tokens = [[[vocab[int(t)] for t in pos] for pos in row] for row in ids_a]
     return LogitLens(ids_a, np.stack(probs), tokens, final_id, vocab.get(final_id) or decode(lm, [final_id])[0],
                      np.array(final_by_depth), [result.tokens[c] for c in cols])

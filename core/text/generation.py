@@ -24,6 +24,7 @@ import torch
 from core.runtime import limits
 from core.runtime import models
 from core.runtime.errors import InputError
+from core.text.token_labels import decode_one
 
 TOP_N = 20
 
@@ -99,7 +100,7 @@ def distribution(lm: models.LoadedModel, logits: torch.Tensor, temperature: floa
     before_p, final = process(logits, temperature, top_k, top_p)
     raw = torch.softmax(logits.float(), dim=-1)
     order = raw.topk(TOP_N).indices                        # temperature and cuts keep this order
-    return Distribution(order.cpu().numpy(), [lm.tokenizer.decode([i]) for i in order.tolist()],
+    return Distribution(order.cpu().numpy(), [decode_one(lm.tokenizer, i) for i in order.tolist()],
                         raw[order].cpu().numpy(), final[order].cpu().numpy(),
                         before_p[order].cumsum(0).cpu().numpy(),
                         int((final > 0).sum()), temperature == 0, final)
@@ -183,7 +184,7 @@ def generate_steps(name: str, prompt: str, config: SamplingConfig = PRESETS["bal
         probs = dist.full.cpu()
         nxt = int(probs.argmax()) if dist.greedy else int(torch.multinomial(probs, 1, generator=gen))
         n_ctx = len(ids) + s + 1
-        steps.append(Step(s, n_ctx - 1, dist, nxt, lm.tokenizer.decode([nxt]), float(probs[nxt]),
+        steps.append(Step(s, n_ctx - 1, dist, nxt, decode_one(lm.tokenizer, nxt), float(probs[nxt]),
                           cache_nbytes(cache), formula(n_ctx - 1, n_bytes)))
         if nxt == lm.tokenizer.eos_token_id:
             break

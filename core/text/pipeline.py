@@ -18,6 +18,7 @@ from core import lens
 from core.attention import heads as attention
 from core.runtime import models
 from core.text import positional
+from core.text.token_labels import decode_one
 
 GLU = {"silu": "SwiGLU", "swish": "SwiGLU", "gelu": "GeGLU", "gelu_pytorch_tanh": "GeGLU", "gelu_new": "GeGLU"}
 
@@ -80,4 +81,4 @@ def walkthrough(name: str, text: str, *, layer: int, head: int, k: int = 10) -> 
         strip=ll.top_at(-1), final_token=ll.final_token,
         residual_norms=hs.norm(dim=-1).cpu().numpy(),
         final=res.hidden_states[-1].float().cpu().numpy(),
-        top_tokens=[lm.tokenizer.decode([t]) for t in i.tolist()], top_probs=p.cpu().numpy())
+        top_tokens=[decode_one(lm.tokenizer, t) for t in i.tolist()], top_probs=p.cpu().numpy())

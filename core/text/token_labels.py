@@ -83,6 +83,11 @@ def token_text(decoded: str, piece: str | None = None) -> str:
     return text if "⟨0x" in text or not decoded else decoded
 
 
+def decode_one(tokenizer, token_id: int) -> str:
+    """One id decoded alone by a Hugging Face tokenizer, a partial character's bytes as ⟨0xE6⟩."""
+    return token_text(tokenizer.decode([int(token_id)]), tokenizer.convert_ids_to_tokens(int(token_id)))
+
+
 def visible(text: str) -> str:
     """Whitespace and control characters made visible; the empty string as ∅."""
     out = []
