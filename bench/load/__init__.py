@@ -1,0 +1,1 @@
+"""Protocol-level load: Streamlit sessions driven over /_stcore/stream without a browser."""

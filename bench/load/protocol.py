@@ -1,0 +1,135 @@
+"""One browserless Streamlit session: the frontend's wire protocol, from ``streamlit.proto``.
+
+The browser opens ``/_stcore/stream`` (subprotocol ``streamlit``), sends a ``BackMsg`` whose
+``rerun_script`` is a ``ClientState`` (query string, page name, widget states), and the server
+streams ``ForwardMsg``s: ``new_session``, deltas, ``script_finished``. A widget change is a new
+``rerun_script`` carrying every widget's state with the changed one's new value, as the frontend
+sends it. Widget ids and their current values come from the deltas of the previous run.
+"""
+from __future__ import annotations
+
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+
+import websocket                                     # websocket-client (locust's gevent patches it)
+from streamlit.proto import BackMsg_pb2, ForwardMsg_pb2
+
+FINISHED_OK = {ForwardMsg_pb2.ForwardMsg.FINISHED_SUCCESSFULLY,
+               ForwardMsg_pb2.ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}
+
+
+@dataclass
+class Run:
+    seconds: float
+    status: str                       # "ok", "error" (script error / exception delta), "timeout"
+    exceptions: list[str] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)    # every string shown (markdown, labels, values)
+    widgets: dict[str, tuple[str, str]] = field(default_factory=dict)   # label -> (kind, id)
+    values: dict[str, object] = field(default_factory=dict)            # id -> value shown
+
+
+def _element_text(el, out: list[str]) -> None:
+    kind = el.WhichOneof("type")
+    body = getattr(el, kind) if kind else None
+    for name in ("body", "label", "value", "default", "placeholder", "help", "spec"):
+        v = getattr(body, name, None)
+        if isinstance(v, str) and v:
+            out.append(v)
+
+
+class Session:
+    """A Streamlit session over one websocket; ``rerun`` returns a Run."""
+
+    def __init__(self, base_url: str, cookie: str | None = None, timeout: float = 120):
+        url = base_url.replace("http://", "ws://").rstrip("/") + "/_stcore/stream"
+        headers = [f"Cookie: atlas_replica={cookie}"] if cookie else []
+        self.ws = websocket.create_connection(url, subprotocols=["streamlit"], header=headers, timeout=timeout,
+                                              http_proxy_host=None, enable_multithread=True)
+        self.timeout = timeout
+        self.widgets: dict[str, tuple[str, str]] = {}
+        self.values: dict[str, object] = {}
+        self.session_id = ""
+
+    def close(self) -> None:
+        try:
+            self.ws.close()
+        except Exception:  # noqa: BLE001 - closing a dead socket
+            pass
+
+    def _send(self, query: str, page: str, states: dict) -> None:
+        msg = BackMsg_pb2.BackMsg()
+        cs = msg.rerun_script
+        cs.query_string = query
+        cs.page_name = page
+        for wid, v in states.items():
+            w = cs.widget_states.widgets.add()
+            w.id = wid
+            if isinstance(v, bool):
+                w.bool_value = v
+            elif isinstance(v, (int, float)):          # sliders send their value(s) as doubles
+                w.double_array_value.data.append(float(v))
+            else:
+                w.string_value = str(v)
+        self.ws.send_binary(msg.SerializeToString())
+
+    def _collect(self, t0: float) -> Run:
+        run = Run(0.0, "ok")
+        deadline = t0 + self.timeout
+        while True:
+            self.ws.settimeout(max(0.1, deadline - time.perf_counter()))
+            try:
+                data = self.ws.recv()
+            except websocket.WebSocketTimeoutException:
+                run.status, run.seconds = "timeout", time.perf_counter() - t0
+                return run
+            if isinstance(data, str):
+                continue
+            fm = ForwardMsg_pb2.ForwardMsg()
+            fm.ParseFromString(data)
+            kind = fm.WhichOneof("type")
+            if kind == "new_session":
+                self.session_id = fm.new_session.initialize.session_id or self.session_id
+            elif kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
+                el = fm.delta.new_element
+                ek = el.WhichOneof("type")
+                if ek == "exception":
+                    run.exceptions.append(el.exception.message[:200])
+                    run.status = "error"
+                _element_text(el, run.text)
+                body = getattr(el, ek) if ek else None
+                wid = getattr(body, "id", "")
+                if wid and hasattr(body, "label"):
+                    run.widgets[body.label] = (ek, wid)
+                    if ek in ("text_input", "text_area"):
+                        run.values[wid] = body.value if body.HasField("value") else body.default
+                    elif ek == "slider" and len(body.default) == 1:
+                        run.values[wid] = (int if body.data_type == body.INT else float)(
+                            body.value[0] if body.value else body.default[0])
+                    elif ek in ("selectbox", "radio") and body.HasField("default"):
+                        run.values[wid] = int(body.default)
+            elif kind == "script_finished":
+                if fm.script_finished == ForwardMsg_pb2.ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    continue                  # the app asked for a rerun (st.rerun): wait for that one
+                run.seconds = time.perf_counter() - t0
+                if fm.script_finished not in FINISHED_OK:
+                    run.status = "error"
+                    run.exceptions.append(f"script_finished {fm.script_finished}")
+                    run.exceptions.append(f"script_finished {fm.script_finished}")
+                self.widgets.update(run.widgets)
+                self.values.update(run.values)
+                return run
+
+    def open(self, page: str = "", query: dict | None = None) -> Run:
+        """The first run of a page, as a fresh browser tab sends it."""
+        t0 = time.perf_counter()
+        self._send(urllib.parse.urlencode(query or {}), page, {})
+        return self._collect(t0)
+
+    def change(self, label: str, value, page: str = "", query: str = "") -> Run:
+        """Set the widget labelled ``label`` to ``value`` and rerun (the time is to script_finished)."""
+        kind, wid = self.widgets[label]
+        t0 = time.perf_counter()
+        # Only the changed widget: the others keep their session-state values on the server.
+        self._send(query, page, {wid: value})
+        return self._collect(t0)
