@@ -232,9 +232,13 @@ def head_grid(maps: np.ndarray, *, title: str = "", max_heads: int = 12) -> go.F
             fig.add_trace(go.Heatmap(z=maps[i, j], colorscale=SEQUENTIAL, showscale=False,
                                      hovertemplate=f"layer {i} head {j}<br>weight %{{z:.3f}}<extra></extra>"),
                           row=i + 1, col=j + 1)
-    fig.update_xaxes(showticklabels=False)
-    fig.update_yaxes(showticklabels=False, autorange="reversed")
-    return base_layout(fig, title=title, height=max(260, 90 * n_layer + 80))
+    fig.update_xaxes(showticklabels=False, constrain="domain")
+    fig.update_yaxes(showticklabels=False, autorange="reversed", constrain="domain")
+    for k in range(1, n_layer * n_head + 1):                  # each tile square, whatever the page width
+        suffix = "" if k == 1 else str(k)
+        fig.layout[f"yaxis{suffix}"].scaleanchor = f"x{suffix}"
+    tile = min(90, 1000 / n_head)                             # ~1000 px of plot width shared by the heads
+    return base_layout(fig, title=title, height=max(260, int(tile * n_layer) + 80))
 
 
 def similarity_matrix(sim: np.ndarray, images: Sequence[str], texts: Sequence[str], *,

@@ -148,7 +148,7 @@ def attention(v: View) -> None:
     a = v.a
     n_layers, n_heads = a.cls_maps.shape[:2]
     st.header("6 · Where the CLS token looks")
-    c1, c2 = st.columns(2)
+    c1, _, c2 = st.columns([5, 1, 5])                          # a gap: two sliders, not one with two thumbs
     with c1:
         layer = url_slider("Layer", "layer", 0, n_layers - 1, n_layers - 1) if n_layers > 1 else 0
     with c2:
