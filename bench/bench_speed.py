@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from bench.common import md_table, median_time, write_report
+from bench.common import load_average, md_table, median_time, write_report
 
 MODELS = ("smollm2-135m", "gemma3-270m")
 LENGTHS = (512, 4096)
@@ -57,6 +57,14 @@ def gemm_peak(dtype: torch.dtype) -> tuple[float, int]:
     return gemm_rate(dtype, n), n
 
 
+def _synced(fn, *args):
+    """Call ``fn`` and wait for the GPU, so a timing covers the work and not only its launch."""
+    out = fn(*args)
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return out
+
+
 def forward_flops(lm, n: int) -> float:
     """Useful FLOPs of one forward pass over ``n`` tokens plus the last position's unembedding."""
     from core.runtime import models
@@ -84,14 +92,14 @@ def forward_rows(peak: float, repeat: int = 3) -> tuple[list[dict], dict]:
         for n in LENGTHS:
             text = attention.corpus_text(name, n)
             models.run(name, text)                                     # warm caches
-            sec, _ = median_time(lambda: models.run(name, text), repeat=repeat, warmup=0)
+            sec, _ = median_time(lambda: _synced(models.run, name, text), repeat=repeat, warmup=0)
             res = models.run(name, text)
             flops = forward_flops(lm, res.n_tokens)
             row = {"model": name, "dtype": dtype_name(lm.dtype), "tokens": res.n_tokens,
                    "forward (s)": f"{sec:.2f}", "GFLOP": f"{flops / 1e9:.0f}",
                    "GFLOP/s": f"{flops / sec / 1e9:.0f}", "% of faster peak": f"{100 * flops / sec / 1e9 / peak:.0f}%"}
             if n == max(LENGTHS):
-                ov, _ = median_time(lambda: stats.overview(res), repeat=repeat, warmup=0)
+                ov, _ = median_time(lambda: _synced(stats.overview, res), repeat=repeat, warmup=0)
                 row["all-heads overview (s)"] = f"{ov:.2f}"
                 row["overview / forward"] = f"{ov / sec:.2f}"
             else:
@@ -137,6 +145,7 @@ def bpe_rows(repeat: int = 5) -> list[dict]:
 def run_all() -> tuple[str, dict]:
     """Every CPU/GPU engine row of the report, and the figures others need."""
     from core.runtime import device
+    start_load = load_average()
     (fp32, n32), (bf16, n16) = gemm_peak(torch.float32), gemm_peak(torch.bfloat16)
     peak = max(fp32, bf16)
     t0 = time.perf_counter()
@@ -146,6 +155,7 @@ def run_all() -> tuple[str, dict]:
     bpe = bpe_rows()
     body = f"""
 ## Engine
+- At the start: {start_load} (other sessions share this machine's cores).
 - Device: {device.describe()}; dtype {device.describe_dtype()}.
 - GEMM peak, square products, median of 5: **{fp32:.0f} GFLOP/s in float32** (n = {n32:,}),
   **{bf16:.1f} GFLOP/s in bfloat16** (n = {n16:,}): bf16 runs at {bf16 / fp32:.2f}× float32 here.

@@ -1,4 +1,5 @@
-"""Run every bench/bench_*.py main() in turn (``make bench``)."""
+"""Run every bench/bench_*.py main() in turn (``make bench``), or the ones named:
+``python -m bench.run_all speed app`` runs bench_speed and bench_app."""
 import importlib
 import sys
 from pathlib import Path
@@ -7,7 +8,10 @@ from pathlib import Path
 def main() -> int:
     here = Path(__file__).resolve().parent
     failed = []
+    wanted = set(sys.argv[1:])
     for path in sorted(here.glob("bench_*.py")):
+        if wanted and path.stem.removeprefix("bench_") not in wanted:
+            continue
         mod = importlib.import_module(f"bench.{path.stem}")
         print(f"[bench] {path.stem} …", flush=True)
         try:
