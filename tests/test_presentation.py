@@ -5,10 +5,11 @@ import plotly.graph_objects as go
 from core.figures import theme
 from pages.ui.tour import steps
 from tests.browser_util import browser, page_text_problems, serve_app, wait_for_page
+from tests.conftest import ARTIFACTS
 from tests.test_layout_browser import OVERFLOW_JS
 
 LIVE = steps()
-SHOTS = "/tmp/work/shots"
+SHOTS = ARTIFACTS          # tests/artifacts (git-ignored)
 BLUR = "() => { if (document.activeElement) document.activeElement.blur(); }"
 
 
@@ -31,6 +32,7 @@ def _url_has(page, *parts, timeout=120_000):
 
 def test_presentation_mode_at_1280x720():
     with serve_app() as url, browser() as b:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page = b.new_page(viewport={"width": 1280, "height": 720})
         page.goto(url + LIVE[0].link(0), wait_until="domcontentloaded")
         wait_for_page(page)
@@ -41,7 +43,6 @@ def test_presentation_mode_at_1280x720():
         size = page.evaluate("() => document.querySelector('.js-plotly-plot')._fullLayout.font.size")
         assert size >= 13 * theme.PRESENT_SCALE - 0.1, size                  # chart text enlarged too
         page.screenshot(path=f"{SHOTS}/presentation-home-1280x720.png")
-        page.screenshot(path=f"{SHOTS}/presentation-home-1280x720-full.png", full_page=True)
         assert page_text_problems(page) == []
 
         page.evaluate(BLUR)                                                   # focus the page, not a field
