@@ -127,6 +127,7 @@ def test_sparse_mask_axes_cover_exactly_the_sequence_and_show_a_global_token():
     grid, f = fx.downsample_mask(p.mask)
     fig = fx.grid_figure(grid, f)
     assert list(fig.layout.xaxis.range) == [-f / 2, 4096 - f / 2] and fig.layout.xaxis.constrain == "domain"
+    assert [sh.x0 for sh in fig.layout.shapes if sh.x0 == sh.x1] == [0]      # the global key, marked
     pos = [v for v, _ in fx.SPARSE_SCALE]
     assert np.interp(1 / 16, pos, np.linspace(0, 1, len(pos))) >= 0.25   # one kept column in 16: mid-tone
 

@@ -39,6 +39,19 @@ def mask_figure(mask: torch.Tensor, *, title: str = "", max_cells: int = 256) ->
     return grid_figure(grid, f, title=title), grid, f
 
 
+def _global_lines(grid: np.ndarray) -> np.ndarray:
+    """Tile columns that hold a global key: kept in every row, at one same partial fraction in at
+    least 80 % of rows (a causal or dense column is whole, a random one varies)."""
+    out = []
+    for j in range(grid.shape[1]):
+        col = grid[:, j]
+        vals, counts = np.unique(col, return_counts=True)
+        mode = vals[counts.argmax()]
+        if (col > 0).all() and 0 < mode < 1 and counts.max() >= 0.8 * len(col):
+            out.append(j)
+    return np.array(out, dtype=int)
+
+
 def grid_figure(grid: np.ndarray, f: int, *, title: str = "") -> go.Figure:
     """A mask already downsampled by ``downsample_mask`` (tile side ``f``)."""
     axis = np.arange(grid.shape[0]) * f
@@ -47,6 +60,14 @@ def grid_figure(grid: np.ndarray, f: int, *, title: str = "") -> go.Figure:
         z=grid, x=axis, y=axis, colorscale=SPARSE_SCALE if f > 1 else SEQUENTIAL, zmin=0, zmax=1,
         colorbar={"title": "kept" if f == 1 else f"kept in<br>{f}×{f} tile", "tickvals": [0, 0.1, 0.25, 0.5, 1]},
         hovertemplate="query %{y}<br>key %{x}<br>fraction kept %{z:.3f}<extra></extra>"))
+    # Global tokens (a key every query sees, or a query that sees every key) are one column or row
+    # in a tile of f: mark them, or at 4,096 tokens they are a 2-pixel line at the edge.
+    for j in _global_lines(grid) if f > 1 else ():
+        fig.add_vline(x=j * f, line={"color": OKABE_ITO[1], "width": 2}, annotation_text="global key",
+                      annotation_position="bottom right")
+    for i in _global_lines(grid.T) if f > 1 else ():
+        fig.add_hline(y=i * f, line={"color": OKABE_ITO[1], "width": 2, "dash": "dot"},
+                      annotation_text="global query", annotation_position="bottom right")
     # constrain="domain": the square shrinks its box instead of padding the key axis past 0..T
     fig.update_yaxes(range=[n - f / 2, -f / 2], title="query position", scaleanchor="x", constrain="domain")
     fig.update_xaxes(range=[-f / 2, n - f / 2], title="key position", side="top", constrain="domain")
