@@ -60,9 +60,12 @@ SCALE_PORT ?= 8500
 scale-out: setup
 	$(PY) -m deploy.scale_out --replicas $(REPLICAS) --port $(SCALE_PORT)
 
-# 20 concurrent Chromium sessions for 2 minutes, single process and behind nginx (~10-25 min).
+# Protocol-level load (Locust users over /_stcore/stream; one row per user count), then a small
+# real-browser truth check: 5 Chromium sessions, single process and behind nginx.
+LOAD_USERS ?= 10 25 50 100 200
 loadtest: setup
-	$(PY) -m bench.loadtest --sessions 20 --seconds 120 --replicas $(REPLICAS)
+	$(PY) -m bench.load.run --users $(LOAD_USERS) --seconds 120
+	$(PY) -m bench.loadtest --sessions 5 --seconds 120 --replicas $(REPLICAS)
 
 # Hypothesis with many more examples than `make test` runs (tests/test_fuzz.py, ~10-20 min).
 fuzz: setup
