@@ -32,6 +32,9 @@ with st.sidebar:
     st.caption("Every control is in the URL: copy the address bar to share this exact view.")
 
 overlay()
+if page.url_path != "home":            # home paints its model-free title first, then imports
+    from core.runtime import warmup
+    warmup.import_engine()
 try:
     page.run()
 finally:

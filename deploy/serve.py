@@ -13,7 +13,9 @@ runs one short forward pass, so the memory-mapped weights are paged in. It start
 ``IDLE_S`` seconds without a visitor, or half a second after the first visitor connects: importing
 torch holds the GIL for long stretches, and started any earlier it would hold up the server
 sending the first browser its page. app.py itself imports no torch, so the navigation and the
-model-free parts of a page paint first. ``ATLAS_WARM=0`` turns the warm-up off.
+model-free parts of a page paint first. The warm-up and the pages import the engine under one lock
+(``core.runtime.warmup``): two threads importing transformers at once can fail half-way.
+``ATLAS_WARM=0`` turns the warm-up off.
 """
 from __future__ import annotations
 
@@ -54,15 +56,11 @@ def _wait_for_first_visitor(idle_s: float = IDLE_S) -> None:
 
 
 def warm() -> None:
-    """Import the engine, load the default causal model and page its weights in with one short
-    forward pass (errors are left for the page to show)."""
+    """Wait for the first visitor (or ``IDLE_S`` of none), then ``core.runtime.warmup.warm``: the
+    engine's imports, the default model and one forward pass, under the lock pages import under."""
     _wait_for_first_visitor()
-    try:
-        from core.runtime import models
-        models.run(models.DEFAULT_CAUSAL, "The capital of France is")
-        import plotly.graph_objects  # noqa: F401 - the first chart's builder
-    except Exception:  # noqa: BLE001 - the page reports a missing model itself
-        pass
+    from core.runtime import warmup
+    warmup.warm()
 
 
 def start_warm_thread() -> threading.Thread | None:

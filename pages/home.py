@@ -3,6 +3,9 @@ import streamlit as st
 
 st.title("One sentence through the transformer")   # painted before torch is imported (issue #16)
 
+from core.runtime import warmup  # noqa: E402
+
+warmup.import_engine()       # under the lock the background warm-up holds (core/runtime/warmup.py)
 import pandas as pd  # noqa: E402
 
 from core.runtime import limits

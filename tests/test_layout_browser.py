@@ -29,6 +29,8 @@ OVERFLOW_JS = """() => {
     const r = el.getBoundingClientRect();
     if (r.width === 0 || r.height === 0 || r.right <= vw + 1) continue;
     if (reported.some(p => p.contains(el))) continue;
+    const shut = el.closest('details:not([open])');   // a collapsed expander's body is not on screen
+    if (shut && !el.closest('summary')) continue;
     let clipped = false;                        // inside a frame that ends in the window: it scrolls there
     for (let a = el.parentElement; a && a !== main; a = a.parentElement) {
       if (getComputedStyle(a).overflowX !== 'visible' && a.getBoundingClientRect().right <= vw + 1) { clipped = true; break; }
@@ -67,6 +69,10 @@ def test_no_horizontal_overflow(app_url, chromium, info):
         found[f"{w}x{h}"] = layout_problems(page)
         if found[f"{w}x{h}"]:
             screenshot(page, f"overflow-{info.url_path}-{w}x{h}")
+    # then every collapsed expander opened, at the smaller size: what a user sees on opening them
+    page.evaluate("() => document.querySelectorAll('[data-testid=\"stMain\"] details:not([open]) > summary')"
+                  ".forEach(s => s.click())")
+    found["expanders opened"] = layout_problems(page)
     jargon = JARGON.findall(page.inner_text("body"))
     page.close()
     assert jargon == [], f"{info.url_path} says {jargon}"

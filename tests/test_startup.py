@@ -1,5 +1,6 @@
 """Start-up path (issue #16): app.py's imports pull in no torch, so the navigation and a page's
 model-free part paint while deploy.serve's background thread warms the engine."""
+import os
 import subprocess
 import sys
 
@@ -25,3 +26,19 @@ def test_warm_thread_can_be_switched_off(monkeypatch):
     from deploy import serve
     monkeypatch.setenv("ATLAS_WARM", "0")
     assert serve.start_warm_thread() is None
+
+
+
+def test_engine_imports_once_under_one_lock_while_the_warm_up_runs():
+    """The warm-up thread and a page importing the engine at the same moment both get whole
+    modules (two unguarded threads could get "cannot import name 'AutoConfig'"), and the lock is
+    free once the warm-up is done."""
+    code = ("import threading; from core.runtime import warmup; "
+            "t = threading.Thread(target=warmup.warm); t.start(); warmup.import_engine(); "
+            "from transformers import AutoConfig, WhisperForConditionalGeneration; t.join(); "
+            "print(warmup.ENGINE_LOCK.acquire(timeout=1))")
+    env = {**os.environ, "ATLAS_DTYPE": "float32", "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         timeout=600, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "True"
