@@ -26,7 +26,9 @@ from core.text import bpe, contextual, generation, glove
 from core.vision import vit
 from pages.ui import state
 
-settings.register_profile("ci", max_examples=40, deadline=5000,
+# "ci" (make test) draws the same 40 examples every run, so main stays green or red for a reason;
+# `make fuzz` explores fresh ones (2,000 a test) and is where new bugs are found.
+settings.register_profile("ci", max_examples=40, deadline=5000, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 settings.register_profile("fuzz", max_examples=2000, deadline=5000,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -160,6 +162,7 @@ def test_contextual_inputs(word, sentences):
 @example(name="~")
 @example(name="..")
 @example(name="a\x00b/c")
+@example(name="0" * 300)          # longer than a file name may be: once an OSError, found by this test
 def test_model_names(mode, name):
     """A model name resolves to a spec, or is refused with a message; in hosted mode nothing that
     is not on the allowlist resolves, so no name can point the server at a local folder."""

@@ -224,13 +224,22 @@ def resolve(name: str) -> tuple[ModelSpec, str]:
             f"{name!r} is not on this hosted demo's allowlist ({', '.join(allowlist())}).")
     if not name:
         raise InputError("No model given. Pick a bundled model, a local folder, or a hub id.")
-    if Path(name).expanduser().is_dir():
+    if _is_dir(name):
         path = Path(name).expanduser().resolve()
         return ModelSpec(name, _kind_of(path), "local", f"local folder {path}"), str(path)
     if name.count("/") != 1 or any(c.isspace() for c in name):
         raise InputError(f"{name!r} is neither a bundled model, a local folder, nor a hub id "
                          "of the form owner/name.")
     return ModelSpec(name, "unknown", "hub", f"Hugging Face hub: {name}"), name
+
+
+def _is_dir(name: str) -> bool:
+    """Whether ``name`` is a folder here; a name the OS can't even look up (too long, a NUL byte, an
+    unknown user in ``~user``) is not one."""
+    try:
+        return Path(name).expanduser().is_dir()
+    except (OSError, ValueError, RuntimeError):
+        return False
 
 
 BUNDLED_DIRS = {"smollm2-135m": smollm_dir, "minilm-l6": minilm_dir, "gemma3-270m": gemma_dir}
