@@ -66,14 +66,14 @@ def test_budget_per_session(hosted):
 def test_budget_one_at_a_time(hosted):
     """While one session holds the training slot, another is refused with a message."""
     from pages.ui import budget
-    budget.KINDS["training"] = (3, 0.2, "training runs")     # short wait keeps the test fast
+    budget.KINDS["training"] = (3, 0.2, "training runs", "training run")     # short wait keeps the test fast
     try:
         slot = budget._slots()["training"]
         assert slot.acquire(timeout=1)
         try:
             at = AppTest.from_function(_budget_script).run()
-            assert "Another visitor" in at.warning[0].value and not at.markdown
+            assert "Another visitor's training run is running" in at.warning[0].value and not at.markdown
         finally:
             slot.release()
     finally:
-        budget.KINDS["training"] = (3, 20.0, "training runs")
+        budget.KINDS["training"] = (3, 20.0, "training runs", "training run")

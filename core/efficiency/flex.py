@@ -189,6 +189,7 @@ def measure_one(mask: torch.Tensor, *, repeat: int = 3, seed: int = 0, compiled:
     device = device or get_device()
     n = mask.shape[0]
     check_lengths([n], device)
+    limits.checkpoint()
     gen = torch.Generator().manual_seed(seed)
     q, k, v = (torch.randn(1, HEADS, n, D_HEAD, generator=gen).to(device) for _ in range(3))
     m = mask.to(device)
@@ -212,6 +213,7 @@ def measure(pattern: str, params: dict, lengths: list[int], *, repeat: int = 3,
     check_lengths(lengths)
     out = []
     for i, n in enumerate(lengths):
+        limits.checkpoint()                           # a hosted run past its time budget stops here
         p = sparse.build(pattern, n, **params)
         out.append(measure_one(p.mask, repeat=repeat, mod=sparse.mask_mod(p)))
         if progress:

@@ -123,6 +123,7 @@ def ablation_sweep(name: str, text: str, layer: int, how: str = "zero",
     items = [("head", h) for h in range(ad.layout.n_heads)] + [("mlp", None)]
     rows = []
     for i, (kind, h) in enumerate(items):
+        limits.checkpoint()                           # a hosted run past its time budget stops here
         after = _ablated_probs(result, layer, h, "attn" if kind == "head" else "mlp", how)
         rows.append({"component": f"head {h}" if kind == "head" else "MLP", "layer": layer, "head": h,
                      "kl": _kl(before, after), f"p({decode(result.model, [top])[0]})": float(after[top]),
@@ -189,6 +190,7 @@ def patch(name: str, clean: str, corrupted: str, target: str | int | None = None
     m_clean, m_corr = _logit_gap(ad, clean_final, a, b), _logit_gap(ad, corr_final, a, b)
     n, grid = rc.n_tokens, np.zeros((ad.n_layers, rc.n_tokens))
     for layer in range(ad.n_layers):
+        limits.checkpoint()                           # a hosted run past its time budget stops here
         for p in range(n):
             if torch.equal(hx[layer][p], hc[layer][p]):
                 continue      # the patch changes nothing (e.g. before the first differing token): exactly 0

@@ -5,6 +5,10 @@ class InputError(ValueError):
     """Input a user can fix: the message says what is wrong and what the limit is."""
 
 
+class OverBudget(InputError):
+    """A hosted run stopped at a checkpoint once it passed its time budget (``limits.run_budget``)."""
+
+
 class ModelUnavailable(RuntimeError):
     """A model that cannot be loaded here (offline, missing files, not on the allowlist)."""
 

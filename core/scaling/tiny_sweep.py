@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.runtime import limits
 from core.runtime.device import get_device
 from core.runtime.paths import package_dir
 from core.scaling.fit import PowerLawFit, fit_power_law
@@ -144,6 +145,7 @@ def _run_sweep(cfg: SweepConfig, progress) -> SweepResult:
         t0 = time.perf_counter()
         model.train()
         for step in range(cfg.steps):
+            limits.checkpoint()                       # a hosted run past its time budget stops here
             x, y = _batch(train, cfg, gen, device)
             loss = F.cross_entropy(model(x).flatten(0, 1), y.flatten())
             opt.zero_grad(set_to_none=True)

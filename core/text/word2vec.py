@@ -123,6 +123,7 @@ def train(sentences: list[list[str]], cfg: W2VConfig = W2VConfig(),
             total = model.get_latest_training_loss()
             losses.append(float(total - self.previous))
             self.previous = total
+            limits.checkpoint()                       # a hosted run past its time budget stops here
             if on_epoch:
                 on_epoch(len(losses), cfg.epochs, losses[-1])
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from pages.ui.budget import reserve
+from core.runtime import limits
+from pages.ui.budget import KINDS, reserve
 
 
 @dataclass
@@ -36,9 +37,10 @@ def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=2, thread_name_prefix="atlas-job")
 
 
-def _run(release: Callable[[], None], fn: Callable, job: Job):
+def _run(release: Callable[[], None], fn: Callable, job: Job, what: str):
     try:
-        return fn(job.report)
+        with limits.run_budget(what):               # hosted: stopped at a checkpoint past the budget
+            return fn(job.report)
     finally:
         release()                                   # the hosted slot taken in the script run
 
@@ -54,7 +56,7 @@ def background(key: str, kind: str, fn: Callable[[Callable[[float, str], None]],
     if job is None and st.button(button, icon=icon):
         release = reserve(kind)                     # may refuse (hosted caps): nothing is started
         job = Job()
-        job.future = _pool().submit(_run, release, fn, job)
+        job.future = _pool().submit(_run, release, fn, job, KINDS[kind][3])
         st.session_state[job_key] = job
     if job is None:
         return None
