@@ -6,6 +6,11 @@ Diverging: RdBu is replaced by the Okabe-Ito blue/vermillion pair through white 
 from __future__ import annotations
 
 import plotly.graph_objects as go
+import plotly.io as pio
+
+# Every figure starts from plotly_white: set once as the default, because naming a template per
+# figure deep-copies it (about 40 ms a figure, most of a warm home rerun's figure building).
+pio.templates.default = "plotly_white"
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
 SEQUENTIAL = "cividis"
@@ -18,7 +23,6 @@ def base_layout(fig: go.Figure, *, title: str | None = None, height: int | None 
     fig.update_layout(
         colorway=OKABE_ITO, font={"family": FONT, "size": 13},
         margin={"l": 60, "r": 20, "t": 50 if title else 20, "b": 50},
-        template="plotly_white",
     )
     if title:
         fig.update_layout(title={"text": title, "x": 0})

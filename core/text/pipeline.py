@@ -8,7 +8,7 @@ Shape names: layer, pos, q_pos, k_pos, d_model, d_head, vocab.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -62,7 +62,18 @@ def gated_mlp(config) -> dict:
     return {"act": act, "name": GLU.get(act, "gated MLP"), "d_ff": int(config.intermediate_size)}
 
 
-def walkthrough(name: str, text: str, *, layer: int, head: int, k: int = 10) -> Walkthrough:
+def walkthrough(name: str, text: str, *, layer: int, head: int, k: int = 10,
+                base: Walkthrough | None = None) -> Walkthrough:
+    """Every stage for ``text``; ``layer`` and ``head`` pick stages 4 and 5. ``base``: an earlier
+    walkthrough of the same model and text, whose forward pass, lens and residual stages are
+    reused, so moving the Layer or Head slider costs one head's weights, not a forward pass."""
+    if base is None or base.result.model_name != name or base.result.text != text:
+        base = _whole_pass(name, text, k)
+    return replace(base, layer=layer, head=attention.head_weights(base.result, layer, head).cpu().numpy())
+
+
+def _whole_pass(name: str, text: str, k: int) -> Walkthrough:
+    """The stages that don't depend on the layer picked (stage 4's head filled for layer 0 head 0)."""
     res = models.run(name, text)
     lm = res.model
     rope = positional.rope_settings(lm.config)
@@ -72,10 +83,10 @@ def walkthrough(name: str, text: str, *, layer: int, head: int, k: int = 10) -> 
     p, i = probs.topk(k)
     ll = lens.logit_lens(res, k=1, positions=[-1])
     return Walkthrough(
-        result=res, layer=layer,
+        result=res, layer=0,
         embeddings=res.hidden_states[0].float().cpu().numpy(),
         rope_angles=angles.numpy(), rope=rope,
-        head=attention.head_weights(res, layer, head).cpu().numpy(),
+        head=np.zeros((0, 0), dtype=np.float32),
         mlp=gated_mlp(lm.config),
         writes=lens.residual_writes(res, position=-1),
         strip=ll.top_at(-1), final_token=ll.final_token,
