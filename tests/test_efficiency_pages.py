@@ -95,3 +95,29 @@ def test_sparse_real_model_tab_hosted_refuses_long_text_before_running(monkeypat
     assert "At 32,768 tokens each local layer computes 3.1% of the causal pairs" in md
     assert len(at.get("plotly_chart")) == 1                           # the pattern still drawn, no forward pass
     assert "atlas-budget" not in at.session_state or not at.session_state["atlas-budget"]   # nothing spent
+
+
+def test_kv_naive_vs_absorbed_measured_on_a_small_grid():
+    at = run_page(KV, {"trade_b": "1|2", "trade_s": "4|64"})
+    assert problems(at) == []
+    assert "press **Measure naive vs absorbed**" in _text(at, "caption")
+    assert "multiply-adds per cached token" in _text(at, "markdown")
+    _button(at, "Measure naive vs absorbed").click().run()
+    assert problems(at) == [] and _text(at, "warning").count("random") == 1
+    caps = _text(at, "caption")
+    assert "of 4 cells" in caps and "multiply-add ratio" in caps
+    spec = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.proto.id.endswith("fig-mla-naive-vs-absorbed"))
+    names = [t["name"] for t in spec["data"]]
+    assert names == ["batch 1, measured", "batch 2, measured", "multiply-adds (any batch)"]
+    assert spec["data"][0]["x"] == [4, 64] and all(y > 0 for y in spec["data"][0]["y"])
+
+
+def test_kv_batched_decode_and_hosted_grid_cap(monkeypatch):
+    at = run_page(KV, {"mla_batch": "3", "mla_new": "8"})
+    assert problems(at) == []
+    assert "× batch 3 the allocated caches hold" in _text(at, "caption")
+    monkeypatch.setenv("ATLAS_HOSTED", "1")
+    at = run_page(KV, {"trade_b": "64", "trade_s": "1024"})
+    _button(at, "Measure naive vs absorbed").click().run()
+    assert problems(at) == []
+    assert "batch 64 × 1,024 is over" in _text(at, "warning")

@@ -4,6 +4,7 @@ import json
 import pytest
 
 from core.efficiency import kv_cache as kc
+from core.efficiency import kv_report as kr
 from core.runtime.errors import InputError
 
 P = kc.presets(include_registry=False)
@@ -40,9 +41,9 @@ def test_gqa_and_mqa():
 
 
 def test_formula_has_numbers_substituted():
-    text = " ".join(kc.formula(P["Llama-2-7B"], 4096))
+    text = " ".join(kr.formula(P["Llama-2-7B"], 4096))
     assert "2 × 32 × 128 × 32" in text and "524,288 B per token" in text
-    text = " ".join(kc.formula(P["DeepSeek-V3"], 4096))
+    text = " ".join(kr.formula(P["DeepSeek-V3"], 4096))
     assert "(512 + 64) × 61" in text and "35,136" in text and "Linear" in text
 
 
@@ -145,11 +146,11 @@ def test_windowless_presets_unchanged():
 
 
 def test_window_formula_and_constant_memory_claim(gemma):
-    text = " ".join(kc.formula(gemma, 32768))
+    text = " ".join(kr.formula(gemma, 32768))
     assert "n_global × T + n_local × min(T, window − 1)" in text
     assert "2 × 2 × 1 × 256 × (3 × 32,768 + 15 × min(32,768, 511))" in text and "108,512,256 B" in text
     assert "window − 1 = 511" in text and "makes 512" in text
-    claim = kc.constant_memory_claim(gemma, 32768)
+    claim = kr.constant_memory_claim(gemma, 32768)
     assert "common claim" in claim and "constant" in claim and "still grow by 3,072 B per token" in claim
     assert f"{2 * 2 * 256 * 15 * 511:,} B" in claim and "seed" not in claim.lower()
 
@@ -197,7 +198,7 @@ def test_bad_window_field_is_named(cfg, field):
 def test_growth_figure_draws_the_bend(gemma):
     from core.figures import efficiency as fx
 
-    cmp = kc.compare({"Gemma 3 270M": gemma, "Llama-2-7B": P["Llama-2-7B"]}, [128, 1024, 8192], 8192)
+    cmp = kr.compare({"Gemma 3 270M": gemma, "Llama-2-7B": P["Llama-2-7B"]}, [128, 1024, 8192], 8192)
     assert cmp["lengths"] == [128, 511, 1024, 8192] and cmp["bends"] == {"Gemma 3 270M": 511}
     assert list(cmp["curve"]) == ["tokens", "Gemma 3 270M", "Llama-2-7B", "Gemma 3 270M: local layers",
                                   "Gemma 3 270M: global layers"]

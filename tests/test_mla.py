@@ -1,9 +1,13 @@
-"""MLA module: weight-absorbed == naive, and the cache tensors allocated equal the formula."""
+"""MLA module: weight-absorbed == naive (at any batch), the cache tensors allocated equal the
+formula, and the naive-vs-absorbed count and measurement."""
+import dataclasses
+
 import pytest
 import torch
 
 from core.efficiency import kv_cache as kc
 from core.efficiency import mla
+from core.efficiency import mla_tradeoff as tradeoff
 
 CFG = mla.MLAConfig(d_model=256, n_heads=4, d_nope=32, d_rope=16, d_v=32, d_c=64, gqa_groups=2, n_layers=2)
 
@@ -15,13 +19,43 @@ def runs():
 
 def test_absorbed_equals_naive(runs):
     a, b = runs["MLA naive"].outputs, runs["MLA absorbed"].outputs
-    assert a.shape == (6, 256)
+    assert a.shape == (1, 6, 256)
     assert (a - b).abs().max() < 1e-4 * a.abs().max()
+
+
+@pytest.fixture(scope="module")
+def batched():
+    return {k: mla.decode(k, CFG, prompt_len=24, new_tokens=6, batch=3) for k in mla.KINDS}
+
+
+def test_absorbed_equals_naive_at_batch_3(batched):
+    a, b = batched["MLA naive"].outputs, batched["MLA absorbed"].outputs
+    assert a.shape == (3, 6, 256) and batched["MLA naive"].batch == 3
+    assert (a - b).abs().max() < 1e-4 * a.abs().max()
+    assert (a[0] - a[1]).abs().max() > 0.1                     # the sequences differ, so rows are not copies
+
+
+@pytest.mark.parametrize("kind", mla.KINDS)
+def test_each_sequence_of_a_batch_is_decoded_on_its_own(batched, kind):
+    """Sequence 0 of a batch of 3 equals that sequence decoded alone: no mixing across batch."""
+    layers = mla.build_stack(kind, CFG, seed=4, device=torch.device("cpu"))
+    x = torch.randn(3, 9, 256)
+    pos = torch.arange(9)
+    both = layers[0](x, pos, {}, absorbed=kind == "MLA absorbed")
+    alone = layers[0](x[1:2], pos, {}, absorbed=kind == "MLA absorbed")
+    assert torch.allclose(both[1:2], alone, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", mla.KINDS)
+def test_batched_cache_equals_formula(batched, kind):
+    r = batched[kind]
+    conf = mla.kv_config(kind, CFG)
+    assert r.cache_bytes == [kc.cache_bytes(conf, s, 3, r.bytes_per_element) for s in r.seq_lens]
 
 
 def test_absorbed_equals_naive_on_prefill():
     layer = mla.build_stack("MLA naive", CFG, seed=1, device=torch.device("cpu"))[0]
-    x, pos = torch.randn(10, 256), torch.arange(10)
+    x, pos = torch.randn(2, 10, 256), torch.arange(10)
     naive = layer(x, pos, {}, absorbed=False)
     absorbed = layer(x, pos, {}, absorbed=True)
     assert torch.allclose(naive, absorbed, atol=1e-5)
@@ -51,12 +85,36 @@ def test_bf16_cache_bytes():
 def test_gqa_layer_matches_sdpa_reference():
     import torch.nn.functional as F
     layer = mla.build_stack("GQA", CFG, seed=2, device=torch.device("cpu"))[0]
-    x, pos = torch.randn(12, 256), torch.arange(12)
+    x, pos = torch.randn(2, 12, 256), torch.arange(12)
     out = layer(x, pos, {})
     d, kv = CFG.d_v, CFG.n_heads // CFG.gqa_groups
-    q = mla.rope(layer.w_q(x).view(12, CFG.n_heads, d).transpose(0, 1), pos, CFG.rope_theta)
-    k = mla.rope(layer.w_k(x).view(12, kv, d).transpose(0, 1), pos, CFG.rope_theta)
-    v = layer.w_v(x).view(12, kv, d).transpose(0, 1)
-    ref = F.scaled_dot_product_attention(q, k.repeat_interleave(CFG.gqa_groups, 0),
-                                         v.repeat_interleave(CFG.gqa_groups, 0), is_causal=True)
-    assert torch.allclose(out, layer.w_o(ref.transpose(0, 1).reshape(12, -1)), atol=1e-5)
+    q = mla.rope(layer.w_q(x).view(2, 12, CFG.n_heads, d).transpose(1, 2), pos, CFG.rope_theta)
+    k = mla.rope(layer.w_k(x).view(2, 12, kv, d).transpose(1, 2), pos, CFG.rope_theta)
+    v = layer.w_v(x).view(2, 12, kv, d).transpose(1, 2)
+    ref = F.scaled_dot_product_attention(q, k.repeat_interleave(CFG.gqa_groups, 1),
+                                         v.repeat_interleave(CFG.gqa_groups, 1), is_causal=True)
+    assert torch.allclose(out, layer.w_o(ref.transpose(1, 2).reshape(2, 12, -1)), atol=1e-5)
+
+
+def test_macs_absorbed_cheaper_past_break_even_and_naive_cheaper_for_a_prefill_chunk():
+    cfg = mla.PRESETS["small (fast)"]
+    keys = tradeoff.macs_break_even(cfg)
+    assert 2 < keys < 64
+    assert tradeoff.macs_ratio(cfg, 1, int(keys) - 2) < 1 < tradeoff.macs_ratio(cfg, 1, int(keys) + 1)
+    assert tradeoff.macs_ratio(cfg, 64, 8192) == pytest.approx(tradeoff.macs_ratio(cfg, 1, 8192))  # batch scales both
+    assert tradeoff.macs_ratio(cfg, 1, 0, queries=512) < 1                       # prefill: naive does less
+    naive = tradeoff.step_macs(cfg, 2, 100, absorbed=False)
+    assert naive["total"] == naive["fixed"] + naive["per cached token"]
+    assert naive["per cached token"] == 2 * 101 * (cfg.d_c * cfg.n_heads * (cfg.d_nope + cfg.d_v)
+                                                   + cfg.n_heads * (cfg.d_nope + cfg.d_rope + cfg.d_v))
+
+
+def test_step_ms_measures_both_paths_in_one_run():
+    cfg = dataclasses.replace(CFG, n_layers=1)
+    row = tradeoff.step_ms(cfg, 2, 32, steps=2, device=torch.device("cpu"))
+    assert row["naive ms"] > 0 and row["absorbed ms"] > 0
+    assert row["naive / absorbed"] == pytest.approx(row["naive ms"] / row["absorbed ms"])
+    seen = []
+    rows = tradeoff.tradeoff(cfg, [1, 2], [8, 16], steps=1, progress=lambda f, m: seen.append(f))
+    assert [(r["batch"], r["context"]) for r in rows] == [(1, 8), (1, 16), (2, 8), (2, 16)]
+    assert seen == [0.25, 0.5, 0.75, 1.0]

@@ -13,7 +13,13 @@ The cache is the same for both: (d_c + d_rope) elements per token per layer. It 
 every token -- linearly, like MHA's, with a much smaller constant.
 
 Weights are random (seeded): this module demonstrates shapes, caches and timing, not a trained
-model. Shapes: (head, q_pos | k_pos, d_*); batch 1.
+model. Shapes: (batch, head, q_pos | k_pos, d_*); caches (batch, k_pos, d_*).
+
+Which path is faster per decode step (one query per sequence) is a trade that
+core.efficiency.mla_tradeoff counts and measures: naive pays per cached token per sequence (it decompresses b x k_pos latents
+into h x (d_nope + d_v) numbers each step); absorbed pays per step a fixed cost on the latent width
+(q_C W_UK per head, and W_OV, d_c / d_v times the size of W_O) and runs its scores and weighted sum at
+width d_c per head instead of d_nope / d_v.
 """
 from __future__ import annotations
 
@@ -25,7 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.runtime.device import get_device
-from core.efficiency.kv_cache import KVConfig
+from core.efficiency.kv_config import KVConfig
 
 KINDS = ("MHA", "GQA", "MLA naive", "MLA absorbed")
 
@@ -92,27 +98,32 @@ class MLAttention(nn.Module):
     def forward(self, x: torch.Tensor, pos: torch.Tensor, cache: dict, absorbed: bool = False,
                 folded: dict | None = None) -> torch.Tensor:
         c = self.cfg
-        n = x.shape[0]                                                                 # x: (pos, d_model)
-        q = self.w_q(x).view(n, c.n_heads, c.d_nope + c.d_rope).transpose(0, 1)       # (head, q_pos, d_q)
+        b, n = x.shape[:2]                                                             # x: (batch, pos, d_model)
+        q = self.w_q(x).view(b, n, c.n_heads, c.d_nope + c.d_rope).transpose(1, 2)    # (batch, head, q_pos, d_q)
         q_c, q_r = q[..., : c.d_nope], rope(q[..., c.d_nope:], pos, c.rope_theta)
-        c_kv = F.rms_norm(self.w_dkv(x), (c.d_c,))                                     # (q_pos, d_c)
-        k_r = rope(self.w_kr(x), pos, c.rope_theta)                                    # (q_pos, d_rope)
-        cache["c_kv"] = torch.cat([cache["c_kv"], c_kv]) if "c_kv" in cache else c_kv
-        cache["k_rope"] = torch.cat([cache["k_rope"], k_r]) if "k_rope" in cache else k_r
-        c_all, kr_all = cache["c_kv"], cache["k_rope"]                                 # (k_pos, d_c), (k_pos, d_rope)
-        s = c_all.shape[0]
-        rope_scores = q_r @ kr_all.T                                                   # (head, q_pos, k_pos)
+        c_kv = F.rms_norm(self.w_dkv(x), (c.d_c,))                                     # (batch, q_pos, d_c)
+        k_r = rope(self.w_kr(x), pos, c.rope_theta)                                    # (batch, q_pos, d_rope)
+        cache["c_kv"] = torch.cat([cache["c_kv"], c_kv], 1) if "c_kv" in cache else c_kv
+        cache["k_rope"] = torch.cat([cache["k_rope"], k_r], 1) if "k_rope" in cache else k_r
+        c_all, kr_all = cache["c_kv"], cache["k_rope"]                                 # (batch, k_pos, d_c | d_rope)
+        s = c_all.shape[1]
+
+        def per_head(a, keys):          # heads folded into the query axis: one bmm over the shared keys, no copy
+            return (a.reshape(b, c.n_heads * n, -1) @ keys.transpose(1, 2)).view(b, c.n_heads, n, s)
+
+        rope_scores = per_head(q_r, kr_all)                                            # (batch, head, q_pos, k_pos)
         if not absorbed:
-            k_c = self.w_uk(c_all).view(s, c.n_heads, c.d_nope).transpose(0, 1)       # (head, k_pos, d_nope)
-            v = self.w_uv(c_all).view(s, c.n_heads, c.d_v).transpose(0, 1)           # (head, k_pos, d_v)
-            p = _attend((q_c @ k_c.transpose(1, 2) + rope_scores) * self.scale, pos, s)
-            o = (p @ v).transpose(0, 1).reshape(n, c.n_heads * c.d_v)                  # (q_pos, head*d_v)
+            k_c = self.w_uk(c_all).view(b, s, c.n_heads, c.d_nope).transpose(1, 2)    # (batch, head, k_pos, d_nope)
+            v = self.w_uv(c_all).view(b, s, c.n_heads, c.d_v).transpose(1, 2)        # (batch, head, k_pos, d_v)
+            p = _attend((q_c @ k_c.transpose(2, 3) + rope_scores) * self.scale, pos, s)
+            o = (p @ v).transpose(1, 2).reshape(b, n, c.n_heads * c.d_v)              # (batch, q_pos, head*d_v)
             return self.w_o(o)
         w = folded or self.absorbed_weights()
-        q_lat = q_c @ w["w_uk"]                                                        # (head, q_pos, d_c)
-        p = _attend((q_lat @ c_all.T + rope_scores) * self.scale, pos, s)
-        o_lat = p @ c_all                                                              # (head, q_pos, d_c)
-        return torch.einsum("hqc,hcd->qd", o_lat, w["w_ov"])                           # (pos, d_model)
+        q_lat = torch.einsum("bhqe,hec->bhqc", q_c, w["w_uk"])                          # (batch, head, q_pos, d_c)
+        p = _attend((per_head(q_lat, c_all) + rope_scores) * self.scale, pos, s)
+        o_lat = (p.reshape(b, c.n_heads * n, s) @ c_all).view(b, c.n_heads, n, c.d_c)  # (batch, head, q_pos, d_c)
+        o_lat = o_lat.transpose(1, 2).reshape(b, n, c.n_heads * c.d_c)                 # (batch, q_pos, head*d_c)
+        return o_lat @ w["w_ov"].reshape(c.n_heads * c.d_c, c.d_model)                 # (batch, pos, d_model)
 
 
 class KVAttention(nn.Module):
@@ -127,19 +138,19 @@ class KVAttention(nn.Module):
         self.w_o = nn.Linear(cfg.n_heads * d, cfg.d_model, bias=False)
 
     def forward(self, x: torch.Tensor, pos: torch.Tensor, cache: dict, **_) -> torch.Tensor:
-        c, d, n = self.cfg, self.cfg.d_v, x.shape[0]
-        q = rope(self.w_q(x).view(n, c.n_heads, d).transpose(0, 1), pos, c.rope_theta)  # (head, q_pos, d)
-        k = rope(self.w_k(x).view(n, self.n_kv, d).transpose(0, 1), pos, c.rope_theta)  # (kv_head, q_pos, d)
-        v = self.w_v(x).view(n, self.n_kv, d).transpose(0, 1)
-        cache["k"] = torch.cat([cache["k"], k], 1) if "k" in cache else k
-        cache["v"] = torch.cat([cache["v"], v], 1) if "v" in cache else v
+        c, d, (b, n) = self.cfg, self.cfg.d_v, x.shape[:2]                              # x: (batch, pos, d_model)
+        q = rope(self.w_q(x).view(b, n, c.n_heads, d).transpose(1, 2), pos, c.rope_theta)  # (batch, head, q_pos, d)
+        k = rope(self.w_k(x).view(b, n, self.n_kv, d).transpose(1, 2), pos, c.rope_theta)  # (batch, kv_head, q_pos, d)
+        v = self.w_v(x).view(b, n, self.n_kv, d).transpose(1, 2)
+        cache["k"] = torch.cat([cache["k"], k], 2) if "k" in cache else k
+        cache["v"] = torch.cat([cache["v"], v], 2) if "v" in cache else v
         g = c.n_heads // self.n_kv
-        s = cache["k"].shape[1]
-        qg = q.view(self.n_kv, g, n, d)                                                # query heads grouped by KV head
-        scores = (qg @ cache["k"][:, None].transpose(2, 3)).view(c.n_heads, n, s)      # broadcast, no copy of K
-        p = _attend(scores * d ** -0.5, pos, s).view(self.n_kv, g, n, s)
-        o = (p @ cache["v"][:, None]).view(c.n_heads, n, d)                            # (head, q_pos, d)
-        return self.w_o(o.transpose(0, 1).reshape(n, c.n_heads * d))
+        s = cache["k"].shape[2]
+        qg = q.reshape(b, self.n_kv, g * n, d)                                         # query heads grouped by KV head
+        scores = (qg @ cache["k"].transpose(2, 3)).view(b, c.n_heads, n, s)            # one bmm per KV head, no copy of K
+        p = _attend(scores * d ** -0.5, pos, s).view(b, self.n_kv, g * n, s)
+        o = (p @ cache["v"]).view(b, c.n_heads, n, d)                                  # (batch, head, q_pos, d)
+        return self.w_o(o.transpose(1, 2).reshape(b, n, c.n_heads * d))
 
 
 def build_stack(kind: str, cfg: MLAConfig, seed: int = 0, device=None, dtype=torch.float32) -> nn.ModuleList:
@@ -155,7 +166,7 @@ def build_stack(kind: str, cfg: MLAConfig, seed: int = 0, device=None, dtype=tor
 
 
 def kv_config(kind: str, cfg: MLAConfig) -> KVConfig:
-    """The core.efficiency.kv_cache config describing this stack's cache (for the formula)."""
+    """The core.efficiency.kv_config config describing this stack's cache (for the formula)."""
     if kind.startswith("MLA"):
         return KVConfig(kind, cfg.n_layers, cfg.n_heads, cfg.n_heads, cfg.d_nope + cfg.d_rope, cfg.d_model,
                         kv_lora_rank=cfg.d_c, qk_rope_head_dim=cfg.d_rope, qk_nope_head_dim=cfg.d_nope,
@@ -172,50 +183,69 @@ def allocated_bytes(caches: list[dict]) -> int:
 @dataclass(frozen=True)
 class DecodeRun:
     kind: str
+    batch: int
     seq_lens: list[int]          # cache length after the prefill and after each decode step
-    cache_bytes: list[int]       # measured at each of those lengths
-    ms_per_token: float          # median decode step (all layers), milliseconds
-    outputs: torch.Tensor        # (new_tokens, d_model) last layer's output at each decode step
+    cache_bytes: list[int]       # measured at each of those lengths (all sequences of the batch)
+    ms_per_token: float          # median decode step (all layers, the whole batch), milliseconds
+    outputs: torch.Tensor        # (batch, new_tokens, d_model) last layer's output at each decode step
     bytes_per_element: int
+
+
+def timed(fn, device) -> tuple[object, float]:
+    """(fn(), seconds), synchronising a GPU around it."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    t0 = time.perf_counter()
+    out = fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return out, time.perf_counter() - t0
+
+
+def median(xs: list[float]) -> float:
+    return sorted(xs)[len(xs) // 2] if xs else float("nan")
+
+
+def stepper(stack: nn.ModuleList, caches: list[dict], absorbed: bool):
+    """One pass through the residual stack (x <- x + attn(x)), appending to ``caches``."""
+    folded = [layer.absorbed_weights() for layer in stack] if absorbed else [None] * len(stack)
+
+    def step(x, pos):
+        for layer, cache, f in zip(stack, caches, folded):
+            x = x + layer(x, pos, cache, absorbed=absorbed, folded=f)
+        return x
+    return step
 
 
 @torch.inference_mode()
 def decode(kind: str, cfg: MLAConfig, prompt_len: int = 128, new_tokens: int = 32, seed: int = 0,
-           dtype=torch.float32, device=None) -> DecodeRun:
-    """Prefill ``prompt_len`` random hidden states, then decode ``new_tokens`` one at a time.
+           dtype=torch.float32, device=None, batch: int = 1) -> DecodeRun:
+    """Prefill ``prompt_len`` random hidden states for each of ``batch`` sequences, then decode
+    ``new_tokens`` one at a time (one query per sequence per step).
 
-    Inputs come from ``seed``, so every kind sees the same sequence. The layers are stacked
+    Inputs come from ``seed``, so every kind sees the same sequences. The layers are stacked
     residually (x <- x + attn(x)); no MLP, norms or vocabulary: the cache is the point. Caches
     grow by ``torch.cat`` each step, as Hugging Face's DynamicCache does, so the step time includes
     that copy (proportional to the cache size).
     """
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
+    if batch < 1:
+        raise ValueError(f"batch must be at least 1, got {batch}")
     device = device or get_device()
     stack = build_stack(kind, cfg, seed, device, dtype)
-    absorbed = kind == "MLA absorbed"
-    folded = [layer.absorbed_weights() for layer in stack] if absorbed else [None] * len(stack)
     gen = torch.Generator().manual_seed(seed + 1)
-    xs = torch.randn(prompt_len + new_tokens, cfg.d_model, generator=gen).to(device, dtype)
+    xs = torch.randn(batch, prompt_len + new_tokens, cfg.d_model, generator=gen).to(device, dtype)
     caches: list[dict] = [{} for _ in stack]
-
-    def step(x, pos):
-        for layer, cache, f in zip(stack, caches, folded):
-            x = x + layer(x, pos, cache, absorbed=absorbed, folded=f)
-        return x
-
-    step(xs[:prompt_len], torch.arange(prompt_len, device=device))
+    step = stepper(stack, caches, kind == "MLA absorbed")
+    step(xs[:, :prompt_len], torch.arange(prompt_len, device=device))
     lens, sizes, times, outs = [prompt_len], [allocated_bytes(caches)], [], []
     for t in range(prompt_len, prompt_len + new_tokens):
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        t0 = time.perf_counter()
-        outs.append(step(xs[t:t + 1], torch.tensor([t], device=device))[0])
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        times.append(time.perf_counter() - t0)
+        out, sec = timed(lambda: step(xs[:, t:t + 1], torch.tensor([t], device=device)), device)
+        outs.append(out[:, 0])
+        times.append(sec)
         lens.append(t + 1)
         sizes.append(allocated_bytes(caches))
-    ms = sorted(times)[len(times) // 2] * 1e3 if times else float("nan")
-    return DecodeRun(kind, lens, sizes, ms, torch.stack(outs).float().cpu() if outs else torch.empty(0),
+    return DecodeRun(kind, batch, lens, sizes, median(times) * 1e3,
+                     torch.stack(outs, 1).float().cpu() if outs else torch.empty(0),
                      torch.empty(0, dtype=dtype).element_size())

@@ -161,3 +161,29 @@ def measured_cache_figure(runs: dict[str, tuple[Sequence[int], Sequence[int], Se
     fig.update_xaxes(title="tokens in the cache", rangemode="tozero")
     fig.update_yaxes(title="cache tensors allocated (MiB)", rangemode="tozero")
     return base_layout(fig, height=440)
+
+
+def tradeoff_figure(rows: Sequence[dict]) -> go.Figure:
+    """Naive / absorbed MLA decode-step time against context, one line per batch size (rows as
+    core.efficiency.mla_tradeoff.step_ms returns them), with the multiply-add ratio (the same at
+    every batch) dashed and 1 marked: above it, absorbed is faster."""
+    fig = go.Figure()
+    batches = sorted({r["batch"] for r in rows})
+    for i, b in enumerate(batches):
+        mine = sorted((r for r in rows if r["batch"] == b), key=lambda r: r["context"])
+        fig.add_trace(go.Scatter(
+            x=[r["context"] for r in mine], y=[r["naive / absorbed"] for r in mine], name=f"batch {b}, measured",
+            mode="lines+markers", line={"color": OKABE_ITO[i % 8]},
+            customdata=[[r["naive ms"], r["absorbed ms"]] for r in mine],
+            hovertemplate=f"batch {b}<br>" + "%{x:,} cached tokens<br>naive / absorbed %{y:.2f}×<br>"
+                          "naive %{customdata[0]:.2f} ms, absorbed %{customdata[1]:.2f} ms<extra></extra>"))
+    first = sorted((r for r in rows if r["batch"] == batches[0]), key=lambda r: r["context"]) if rows else []
+    fig.add_trace(go.Scatter(x=[r["context"] for r in first], y=[r["MACs naive / absorbed"] for r in first],
+                             name="multiply-adds (any batch)", mode="lines",
+                             line={"color": "grey", "dash": "dash"},
+                             hovertemplate="%{x:,} cached tokens<br>MACs naive / absorbed %{y:.2f}×<extra></extra>"))
+    fig.add_hline(y=1, line={"color": "black", "width": 1, "dash": "dot"},
+                  annotation_text="above: absorbed faster · below: naive faster", annotation_position="top left")
+    fig.update_xaxes(type="log", title="cached tokens per sequence (context)")
+    fig.update_yaxes(type="log", title="decode step time, naive / absorbed")
+    return readable_log_axes(base_layout(fig, height=440))
