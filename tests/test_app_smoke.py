@@ -28,7 +28,7 @@ def test_bad_link_values_do_not_crash():
     assert problems(at) == []
     warnings = " ".join(w.value for w in at.warning)
     assert "layer" in warnings and "head" in warnings
-    assert at.query_params["layer"] == "3"      # fell back to the default and republished
+    assert at.query_params["layer"] == "16"     # fell back to the default (the previous-token head) and republished
 
 
 def test_empty_text_gives_message():

@@ -24,14 +24,18 @@ def _caption(at, start: str) -> str:
     return next(c.value for c in at.caption if c.value.startswith(start))
 
 
-@pytest.mark.parametrize("model, glu, n_layers, n_tokens", [("smollm2-135m", "SwiGLU", 30, 5),
-                                                            ("gemma3-270m", "GeGLU", 18, 6)])
-def test_home_runs_every_stage(model, glu, n_layers, n_tokens):
+@pytest.mark.parametrize("model, glu, n_layers, n_tokens, head", [("smollm2-135m", "SwiGLU", 30, 5, (16, 0)),
+                                                                  ("gemma3-270m", "GeGLU", 18, 6, (2, 3))])
+def test_home_runs_every_stage(model, glu, n_layers, n_tokens, head):
     at = run_page(HOME, {"model": model})
     assert problems(at) == [] and _warnings(at) == ""
     heads = [h.value for h in at.header]
     assert [h.split(" · ")[0] for h in heads] == [str(i) for i in range(1, 9)]
-    assert heads[4] == "5 · The feed-forward block (layer 3)" and heads[6] == "7 · The logit lens"
+    # opens on the model's measured previous-token head (core.attention.defaults)
+    assert at.slider(key="url::layer").value == head[0] and at.slider(key="url::head").value == head[1]
+    assert heads[3].startswith(f"4 · One attention head (layer {head[0]},") and heads[3].endswith(f"head {head[1]})")
+    assert heads[4] == f"5 · The feed-forward block (layer {head[0]})" and heads[6] == "7 · The logit lens"
+    assert "the token just before it" in _caption(at, f"Layer {head[0]} head {head[1]}: the last token puts")
     assert any(f"(**{glu}**)" in m.value for m in at.markdown)
     ff = _chart(at, "home-feed-forward")["data"][0]
     assert ff["type"] == "bar" and len(ff["y"]) == 10 and ff["y"][0].startswith("neuron ")
