@@ -7,15 +7,13 @@ import streamlit as st
 import torch
 
 from core.attention import heads as attention
-from core.attention import stats as attention_stats
-from core.attention import bertviz_offline
 from core.attention import defaults as head_defaults
-from core.attention import sink as attention_sink
 from core.runtime import limits
 from core.figures import attention as figs
-from pages.ui import guard, model_picker, show_figure, show_table, url_select, url_slider, url_text, url_toggle
+from pages.ui import guard, model_picker, show_figure, url_select, url_slider, url_text, url_toggle
+from pages.ui import attention_sections as sections
 from pages.ui.budget import expensive
-from pages.ui.engine import load_model, memo_with_progress, run_model
+from pages.ui.engine import load_model, run_model
 from pages.ui.tokens import show_pills
 
 SOURCES = {"your text": None, "Lee news corpus, 16 tokens": 16, "Lee news corpus, 512 tokens": 512,
@@ -26,23 +24,6 @@ DEFAULT_TEXT = "The cat sat on the mat because it was tired. Then the cat slept.
 @st.cache_resource(max_entries=4, show_spinner="Computing this head's full attention map…")
 def head_map(name: str, text: str, layer: int, head: int) -> np.ndarray:
     return attention.head_weights(run_model(name, text), layer, head).cpu().numpy()
-
-
-def head_overview(name: str, text: str) -> attention_stats.HeadOverview:
-    res = run_model(name, text)
-    return memo_with_progress("head-overview", (name, text),
-                              lambda progress: attention_stats.overview(res, progress=progress),
-                              label="Per-head statistics:")
-
-
-@st.cache_resource(max_entries=2, show_spinner="Attention rollout through every layer…")
-def rollout(name: str, text: str) -> np.ndarray:
-    return attention_stats.rollout(run_model(name, text))
-
-
-@st.cache_data(max_entries=4, show_spinner="Building the bertviz view…")
-def bertviz_embed(name: str, text: str, view: str, layer: int) -> bertviz_offline.Embed:
-    return bertviz_offline.embed(run_model(name, text), view, layer)
 
 
 st.title("Attention maps")
@@ -109,19 +90,7 @@ with guard("the attention maps"):
                             f"{figs.block_size(n)} block" if figs.block_size(n) > 1 else " Sent as an image, one "
                             "pixel per weight") + ". The CSV holds the outlined window." if long_input else "")
                 + " Light grey = a weight of exactly 0: a key this query may not see (masked), drawn so at every length.")
-    prof = attention_sink.profile(res)
-    with st.expander("Why so many heads stare at the first token: the attention sink", expanded=sink > 0.3):
-        st.markdown(f"This head puts {sink:.0%} of its weight on the first token “{toks[0]}” on average. Many "
-                "heads put far more there, whatever that token says (rank them by “attention on the first token” "
-                "in the overview below). Softmax rows must sum to 1, so a head with nothing to find parks its "
-                "weight on a token every query can see (Xiao et al. 2023, *Efficient Streaming Language Models with "
-                "Attention Sinks*, arXiv:2309.17453). Behind it is a *massive activation*: the residual stream of "
-                f"token 0 reaches a norm of {prof.peak_norm:,.0f} entering layer {prof.peak_layer}, "
-                f"{prof.ratio:,.0f}× the other tokens' median {prof.others_median:,.0f} (Sun et al. 2024, *Massive "
-                "Activations in Large Language Models*, arXiv:2402.17762). Layer "
-                f"{layer0} head {head0} shows a head with a job instead: the previous token.")
-        st.caption("Encoders have their own version: BERT-style heads park weight on [CLS] and [SEP] "
-                   "(Clark et al. 2019, *What Does BERT Look At?*).")
+    sections.sink_note(res, sink, (layer0, head0))
     if long_input:
         st.subheader(f"Full resolution: queries {q0}–{q0 + size - 1}, keys {k0}–{k0 + size - 1}")
         show_figure(figs.window_heatmap(w[q0:q0 + size, k0:k0 + size], toks, q0, k0, log=log),
@@ -137,50 +106,6 @@ with guard("the attention maps"):
 
 if res is None:           # the input was refused above, with its message
     st.stop()
-st.header("All heads at a glance")
-with guard("the all-heads overview"):
-    ov = head_overview(name, text)
-    stat = url_select("Statistic", list(attention_stats.STATS), "stat", "sink_mass",
-                      format_func=attention_stats.STATS.get)
-    rows_note = (f"{len(ov.rows)} evenly spaced query rows of {n:,} (exact rows; means are estimates)"
-                 if ov.sampled else f"all {n:,} query rows")
-    best = ov.table.loc[ov.table[stat].idxmax()]
-    show_figure(figs.thumbnails(ov.thumbnails, ov.table, stat), "attention-thumbnails", data=ov.table,
-                summary=f"{len(ov.table)} heads; each tile shows {len(ov.thumb_rows)} sampled query rows × "
-                        f"{ov.thumbnails.shape[-1]} key bins (weights summed per bin, tile scaled to its own "
-                        "maximum). Hover a tile for its statistics.")
-    show_figure(figs.stat_grid(ov.table, stat, attention_stats.STATS[stat]), "attention-head-stats",
-                data=ov.table, summary=f"Highest {attention_stats.STATS[stat]}: layer {int(best.layer)} head "
-                                       f"{int(best['head'])} ({best[stat]:.3f}); from {rows_note}.")
-    show_table(ov.table.round(4), "attention-head-stats-table")
-
-st.header("Attention rollout (Abnar & Zuidema, 2020)")
-st.caption("Mixes every layer's head-averaged attention with the residual path (½·A + ½·I, renormalised) "
-           "and multiplies through the layers: how much each input token feeds each final position.")
-with guard("the rollout"):
-    roll = rollout(name, text)
-    share0 = float(roll[query, 0])
-    discount = url_toggle("Discount the sink (token 0)", "roll_sink", res.causal and n > 2, help=(
-        "Drop token 0's column and renormalise each row: where the rest of the input flow goes."))
-    shown = attention_sink.discount_first(roll) if discount else roll
-    top = int(shown[query].argmax())
-    show_figure(figs.head_heatmap(shown, toks, log=True, title="rollout (log colour)"
-                                  + (", token 0 discounted" if discount else "")), "attention-rollout",
-                data=pd.DataFrame({"key": range(n), "token": toks, "rollout": roll[query], "shown": shown[query]}),
-                summary=f"Raw rollout traces {share0:.0%} of position {query}'s input to token 0: most heads park "
-                        "attention on the first token (the sink above), and rollout multiplies that through every "
-                        "layer, a known limit of the method. "
-                        + (f"With token 0 discounted, the largest share of the rest, {shown[query, top]:.0%}, comes "
-                           f"from token {top} “{toks[top]}”." if discount else
-                           f"Its largest source is token {top} “{toks[top]}” ({shown[query, top]:.0%})."))
-
-st.header("bertviz, offline")
-view = url_select("bertviz view", ["off", "head", "model"], "bertviz", "off", radio=True,
-                  help="bertviz's own head and model views, with its JavaScript served from this app.")
-if view != "off":
-    with guard("the bertviz view"):
-        emb = bertviz_embed(name, text, view, layer)
-        st.iframe(emb.html, height=900 if view == "model" else min(1200, 24 * n + 120))
-        st.caption(f"{emb.n_bytes / 1e6:.1f} MB of HTML for layers {emb.layers[0]}–{emb.layers[-1]} "
-                   f"(weights rounded to 3 decimals). Capped at {limits.current().bertviz_max_tokens} tokens: "
-                   "bertviz sends every weight as text and draws each as an SVG line.")
+sections.overview(name, text, n)
+sections.rollout_section(name, text, res, query)
+sections.bertviz_section(name, text, n, layer)
