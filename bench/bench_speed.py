@@ -14,7 +14,7 @@
    training the same corpus with the same merge count (whitespace split, no end marker).
 
 First paint against the framework's floor is in ``bench/bench_app.py`` (same report file).
-Run: .venv/bin/python -m bench.bench_speed
+Run: .venv/bin/python -m bench.bench_speed [bpe] [paint]  (named parts: only those sections, rerun)
 """
 from __future__ import annotations
 
@@ -128,18 +128,61 @@ def dtype_rows() -> list[dict]:
     return rows
 
 
-def bpe_rows(repeat: int = 5) -> list[dict]:
+def _wall_and_cpu(fn, repeat: int) -> tuple[float, float]:
+    """Median wall and median process CPU seconds of ``fn()`` over ``repeat`` runs, after one warm-up."""
+    fn()
+    wall, cpu = [], []
+    for _ in range(repeat):
+        w, c = time.perf_counter(), time.process_time()
+        fn()
+        wall.append(time.perf_counter() - w)
+        cpu.append(time.process_time() - c)
+    return statistics.median(wall), statistics.median(cpu)
+
+
+def bpe_rows(repeat: int = 7) -> list[dict]:
+    """Ours and `tokenizers` alternated per merge count, so both see the same load."""
     from core.text import bpe, word2vec
     corpus = word2vec.bundled_text()
     rows = []
     for merges in (300, 2000):
         cfg = bpe.BPEConfig(n_merges=merges, end_of_word=None)
-        ours, _ = median_time(lambda: bpe.train(corpus, cfg), repeat=repeat, warmup=1)
-        lib, _ = median_time(lambda: bpe.train_whitespace(corpus, merges), repeat=repeat, warmup=1)
+        ours, ours_cpu = _wall_and_cpu(lambda: bpe.train(corpus, cfg), repeat)
+        lib, lib_cpu = _wall_and_cpu(lambda: bpe.train_whitespace(corpus, merges), repeat)
         rows.append({"corpus": f"lee_background ({len(corpus):,} chars)", "merges": merges,
                      "Atlas replay, every step recorded (s)": f"{ours:.3f}",
-                     "`tokenizers` BpeTrainer (s)": f"{lib:.3f}", "ratio (goal ≤ 2)": f"{ours / lib:.2f}×"})
+                     "`tokenizers` BpeTrainer (s)": f"{lib:.3f}", "ratio (goal ≤ 2)": f"{ours / lib:.2f}×",
+                     "CPU-s Atlas / `tokenizers`": f"{ours_cpu:.3f} / {lib_cpu:.3f} ({ours_cpu / lib_cpu:.2f}×)"})
     return rows
+
+
+def bpe_section(repeat: int = 7) -> str:
+    start = load_average()
+    rows = bpe_rows(repeat)
+    return f"""
+## BPE replay against `tokenizers` (median of {repeat})
+Same corpus and merge count, whitespace split and no end-of-word marker on both sides. The replay
+records every step (pair, count, new symbol, vocabulary and corpus size); its counts are updated
+at the positions of each merge (Sennrich's `update_pair_statistics`), and `tests/test_bpe.py` checks
+every step against a full recount. `tokenizers` may use both cores; the last column is process CPU
+time (all threads). {_when(start)}
+
+{md_table(rows)}
+"""
+
+
+def _when(start_load: str) -> str:
+    """When and under what load a section was measured (a section can be rerun on its own)."""
+    from datetime import datetime, timezone
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return f"Measured {stamp} on {cpu_name()}: {start_load} at the start, {load_average()} at the end."
+
+
+def cpu_name() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return f"{line.split(':', 1)[1].strip()}, {os.cpu_count()} cores"
+    return f"{os.cpu_count()} cores"
 
 
 def run_all() -> tuple[str, dict]:
@@ -152,7 +195,6 @@ def run_all() -> tuple[str, dict]:
     fwd, _ = forward_rows(peak)
     fwd_min = (time.perf_counter() - t0) / 60
     diffs = dtype_rows()
-    bpe = bpe_rows()
     body = f"""
 ## Engine
 - At the start: {start_load} (other sessions share this machine's cores).
@@ -175,23 +217,42 @@ Maximum absolute differences over every layer, head and position; `tests/test_dt
 (attention ≤ 0.06, next-token p ≤ 0.02, top-10 p ≤ 0.05).
 
 {md_table(diffs)}
-
-## BPE replay against `tokenizers` (median of 5)
-Same corpus and merge count, whitespace split and no end-of-word marker on both sides. The replay
-records every step (pair, count, new symbol, vocabulary and corpus size).
-
-{md_table(bpe)}
-"""
+{bpe_section()}"""
     return body, {"fp32": fp32, "bf16": bf16}
 
 
-def main() -> Path:
+def paint_section() -> str:
     from bench import bench_app
+    start = load_average()
+    return bench_app.first_paint_section(bench_app.first_paint()).rstrip() + f"\n\n{_when(start)}\n"
+
+
+PARTS = {"bpe": ("## BPE replay", bpe_section), "paint": ("## First paint", paint_section)}
+
+
+def _replace_section(report: str, heading: str, section: str) -> str:
+    """``report`` with the ``## ...`` section starting with ``heading`` replaced by ``section``."""
+    start = report.index("\n" + heading) + 1
+    nxt = report.find("\n## ", start)
+    return report[:start] + section.strip() + "\n" + ("\n" + report[nxt + 1:] if nxt >= 0 else "")
+
+
+def main(parts: list[str] | None = None) -> Path:
+    """The whole report, or (``parts`` named, e.g. ``bpe paint``) only those sections measured
+    again and replaced in the existing report, each stating when and under what load."""
+    from bench.common import RESULTS
+    if parts:
+        path = RESULTS / "speed.md"
+        report = path.read_text()
+        for part in parts:
+            heading, measure = PARTS[part]
+            report = _replace_section(report, heading, measure())
+        path.write_text(report)
+        return path
     body, _ = run_all()
-    paint = bench_app.first_paint()
-    extra = bench_app.first_paint_section(paint)
-    return write_report("speed", "Speed against the hardware's limit (issue #16)", body + "\n" + extra)
+    return write_report("speed", "Speed against the hardware's limit (issue #16)", body + "\n" + paint_section())
 
 
 if __name__ == "__main__":
-    print(main().read_text())
+    import sys
+    print(main(sys.argv[1:]).read_text())

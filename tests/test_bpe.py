@@ -29,11 +29,15 @@ def test_merge_order_worked_by_hand():
     assert work[-1]["parts"] == ["low", "est</w>"] and [w["step"] for w in work] == [0, 1, 2, 3, 4, 5]
 
 
-def _seed_002(corpus: str, num_merges: int) -> list[tuple[str, str]]:
-    """Seed 002's loop (recount every pair each step), ties broken alphabetically as ours."""
-    vocab = Counter(tuple(w) + ("</w>",) for w in corpus.split())
-    merges = []
-    for _ in range(num_merges):
+def _recount(corpus: str, config: bpe.BPEConfig) -> list[tuple]:
+    """Seed 002's loop: recount every pair of every word at each step, ties broken alphabetically as
+    ours. Returns each step as (pair, count, new symbol, vocabulary size, corpus symbols)."""
+    text = corpus.lower() if config.lowercase else corpus
+    end = (config.end_of_word,) if config.end_of_word else ()
+    vocab = Counter(tuple(w) + end for w in text.split())
+    alphabet = {s for w in vocab for s in w}
+    steps = []
+    for step in range(1, config.n_merges + 1):
         pairs = Counter()
         for symbols, count in vocab.items():
             for i in range(len(symbols) - 1):
@@ -42,14 +46,63 @@ def _seed_002(corpus: str, num_merges: int) -> list[tuple[str, str]]:
             break
         top = max(pairs.values())
         best = min(p for p, c in pairs.items() if c == top)
-        merges.append(best)
-        vocab = Counter({bpe._merge_word(s, best): c for s, c in vocab.items()})
-    return merges
+        merged = Counter()
+        for symbols, count in vocab.items():
+            merged[bpe._merge_word(symbols, best)] += count
+        vocab = merged
+        steps.append((best, top, best[0] + best[1], len(alphabet) + step,
+                      sum(len(s) * c for s, c in vocab.items())))
+    return steps
 
 
-def test_incremental_counts_equal_full_recount():
-    corpus = word2vec.bundled_text()[:20_000]
-    assert bpe.train(corpus, bpe.BPEConfig(n_merges=150)).merges == _seed_002(corpus, 150)
+def _steps(corpus: str, config: bpe.BPEConfig) -> list[tuple]:
+    rep = bpe.train(corpus, config)
+    assert [s.step for s in rep.steps] == list(range(1, len(rep.steps) + 1))
+    return [(s.pair, s.count, s.new_symbol, s.vocab_size, s.corpus_symbols) for s in rep.steps]
+
+
+def _random_corpus(seed: int) -> str:
+    """Words over a 2-4 letter alphabet: many tied counts, runs such as "aaaa", repeated pairs."""
+    import random
+    rng = random.Random(seed)
+    letters = "abcd"[:rng.randint(2, 4)]
+    return " ".join("".join(rng.choice(letters) for _ in range(rng.randint(1, 9)))
+                    for _ in range(rng.randint(1, 60)))
+
+
+BYTES = "naïve café, Ünïcödé 日本語 🙂🙂".encode("utf-8").decode("latin-1")   # UTF-8 bytes, one char each
+CORPORA = {
+    "runs": "aaaa aaa aaaaa a aa aaaaaaa abab ababab aabaab baaab",
+    "ties": "ab ba ab ba cd dc cd dc ef fe",
+    "unicode": "naïve café naïve 🙂🙂🙂 🙂🙂 日本語 日本 日本 𓀀𓀀 ÜNÏCÖDÉ ünïcödé",
+    "bytes": BYTES + " " + BYTES[::-1] + " " + BYTES,
+    "marker lookalike": "x</w> </w></w> <</w>> w> </ x</w>",
+    "lee": word2vec.bundled_text()[:20_000],
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORPORA))
+@pytest.mark.parametrize("config", [bpe.BPEConfig(n_merges=150), bpe.BPEConfig(n_merges=150, end_of_word=None),
+                                    bpe.BPEConfig(n_merges=150, lowercase=True)], ids=["eow", "no-eow", "lower"])
+def test_every_step_equals_a_full_recount(name, config):
+    """Pair, count, new symbol, vocabulary and corpus size at every step: the position-level
+    incremental replay against recounting everything, until the merges or the pairs run out."""
+    expected = _recount(CORPORA[name], config)
+    assert _steps(CORPORA[name], config) == expected
+    assert expected and (len(expected) == 150 or name != "lee")
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_every_step_equals_a_full_recount_on_random_small_alphabets(seed):
+    config = bpe.BPEConfig(n_merges=200, end_of_word=bpe.END if seed % 2 else None)
+    corpus = _random_corpus(seed)
+    assert _steps(corpus, config) == _recount(corpus, config)
+
+
+def test_runs_of_one_letter_count_overlapping_pairs():
+    # "aaaa" holds (a, a) three times; merging leaves "aa aa", which holds (aa, aa) once.
+    rep = bpe.train("aaaa", bpe.BPEConfig(n_merges=5, end_of_word=None))
+    assert [(s.pair, s.count, s.corpus_symbols) for s in rep.steps] == [(("a", "a"), 3, 2), (("aa", "aa"), 1, 1)]
 
 
 def test_same_merges_as_tokenizers_library_until_a_tie():
