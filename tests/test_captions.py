@@ -162,3 +162,23 @@ def test_log_axes_read_in_powers_of_ten():
     assert fig.layout.xaxis.dtick == 1 and fig.layout.xaxis.exponentformat == "power"
     narrow = axes.readable_log_axes(fx.loglog([128, 144], {"a": [2, 3]}, x_title="T", y_title="ms"))
     assert narrow.layout.xaxis.dtick is None and narrow.layout.xaxis.exponentformat == "none"
+
+
+def test_home_head_caption_names_the_previous_token_on_the_default_sentence():
+    """Home opens on the same measured head, and its caption says what the map shows."""
+    from pages.ui.home_sections import head_caption
+    res = models.run(models.DEFAULT_CAUSAL, HOME_TEXT)
+    layer, head = head_defaults.previous_token_head(models.DEFAULT_CAUSAL, res.n_layers, 9)
+    w = heads.head_weights(res, layer, head).cpu().numpy()
+    text = head_caption(w, res.tokens, layer, head, (layer, head))
+    assert f"on “{res.tokens[-2]}”, the token just before it" in text and "previous-token head" in text
+    sink_like = np.tril(np.ones((5, 5)))
+    sink_like[:, 0] = 10
+    assert "attention sink" in head_caption(sink_like / sink_like.sum(1, keepdims=True), res.tokens, 3, 0, (layer, head))
+
+
+def test_kv_tradeoff_text_agrees_with_the_count():
+    """The KV page says absorbed needs fewer multiply-adds past a few keys, and naive for a prefill chunk."""
+    from core.efficiency import mla, mla_tradeoff
+    cfg = mla.PRESETS["small (fast)"]
+    assert mla_tradeoff.macs_ratio(cfg, 1, 1024) > 10 > 1 > mla_tradeoff.macs_ratio(cfg, 1, 0, queries=512)

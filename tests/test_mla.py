@@ -118,3 +118,14 @@ def test_step_ms_measures_both_paths_in_one_run():
     rows = tradeoff.tradeoff(cfg, [1, 2], [8, 16], steps=1, progress=lambda f, m: seen.append(f))
     assert [(r["batch"], r["context"]) for r in rows] == [(1, 8), (1, 16), (2, 8), (2, 16)]
     assert seen == [0.25, 0.5, 0.75, 1.0]
+
+
+def test_tradeoff_figure_one_line_per_batch_and_the_break_even_marked():
+    from core.figures import efficiency as fx
+    rows = [{"batch": b, "context": s, "queries": 1, "naive ms": 2.0 * s, "absorbed ms": 1.0 * b,
+             "naive / absorbed": 2.0 * s / b, "MACs naive / absorbed": s / 4} for b in (4, 1) for s in (64, 8)]
+    fig = fx.tradeoff_figure(rows)
+    assert [t.name for t in fig.data] == ["batch 1, measured", "batch 4, measured", "multiply-adds (any batch)"]
+    assert list(fig.data[0].x) == [8, 64] and list(fig.data[0].y) == [16.0, 128.0]
+    assert fig.layout.yaxis.type == "log" and [a.y for a in fig.layout.annotations] == [0, 0]   # 10⁰ = 1 on a log axis
+    assert [sh.y0 for sh in fig.layout.shapes] == [1]

@@ -182,8 +182,10 @@ def tradeoff_figure(rows: Sequence[dict]) -> go.Figure:
                              name="multiply-adds (any batch)", mode="lines",
                              line={"color": "grey", "dash": "dash"},
                              hovertemplate="%{x:,} cached tokens<br>MACs naive / absorbed %{y:.2f}×<extra></extra>"))
-    fig.add_hline(y=1, line={"color": "black", "width": 1, "dash": "dot"},
-                  annotation_text="above: absorbed faster · below: naive faster", annotation_position="top left")
+    fig.add_hline(y=1, line={"color": "black", "width": 1, "dash": "dot"})
+    for text, anchor in (("↑ absorbed faster", "bottom"), ("↓ naive faster", "top")):   # y in log units: 10⁰ = 1
+        fig.add_annotation(x=0.01, xref="paper", y=0, yref="y", text=text, showarrow=False, xanchor="left",
+                           yanchor=anchor, font={"size": 12, "color": "#444"})
     fig.update_xaxes(type="log", title="cached tokens per sequence (context)")
     fig.update_yaxes(type="log", title="decode step time, naive / absorbed")
     return readable_log_axes(base_layout(fig, height=440))

@@ -140,6 +140,7 @@ def mla_decode() -> str:
 
 def _explain(cfg: mla.MLAConfig) -> str:
     h, keys = cfg.n_heads, tradeoff.macs_break_even(cfg)
+    ov_mb, o_mb = h * cfg.d_c * cfg.d_model * 4 / 1e6, h * cfg.d_v * cfg.d_model * 4 / 1e6
     return (
         "**Naive vs absorbed: a trade.** Each decode step, *naive* MLA decompresses every cached latent back "
         f"into per-head keys and values: {cfg.d_c} × {h} × ({cfg.d_nope} + {cfg.d_v}) = "
@@ -150,9 +151,11 @@ def _explain(cfg: mla.MLAConfig) -> str:
         "latent directly: no decompression. It pays instead on the latent width: per query q_C·W_UK "
         f"({h} × {cfg.d_nope} × {cfg.d_c}) and W_OV ({h} × {cfg.d_c} × {cfg.d_model}, {cfg.d_c / cfg.d_v:.0f}× the "
         f"size of W_O), and scores and the weighted sum at width {cfg.d_c} per head instead of {cfg.d_nope} and "
-        f"{cfg.d_v}. Counted in multiply-adds, absorbed is cheaper from about {keys:.0f} keys on, at any batch; "
-        "in time, a small step is decided by overheads and weight reads, so the measured crossover comes later, "
-        "and the win grows with batch × context because naive's extra work does. For a prefill chunk of 512 "
+        f"{cfg.d_v}. Counted in multiply-adds, absorbed is cheaper from about {keys:.0f} keys on, at any batch. "
+        f"In time, a small step is bound by memory traffic: every step reads W_OV ({ov_mb:.0f} MB in fp32, against "
+        f"W_O's {o_mb:.0f} MB) once, whatever the batch, so at batch 1 and a short cache that read can outweigh "
+        "naive's decompression and the measured crossover comes later; a larger batch shares the read, and "
+        "naive's decompression grows with batch × context, so that is where absorbed wins most. For a prefill chunk of 512 "
         f"queries the count turns around (naive / absorbed = {tradeoff.macs_ratio(cfg, 1, 0, 512):.2f}): many "
         "queries share one decompression, so naive is the prefill path.")
 
