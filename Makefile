@@ -62,10 +62,18 @@ scale-out: setup
 
 # Protocol-level load (Locust users over /_stcore/stream; one row per user count), then a small
 # real-browser truth check: 5 Chromium sessions, single process and behind nginx.
-LOAD_USERS ?= 10 25 50 100 200
+# Protocol-level users (Locust) for each count, one process and nginx + 2 replicas; the faults
+# (a replica killed under load, a hosted run stopped by its time budget); then 5 real Chromium
+# sessions as the truth check. All write bench/results/loadtest.md. `make soak`: 30 minutes.
+LOAD_USERS ?= 1 2 5 10 25 50 100 200
+SOAK_USERS ?= 4
 loadtest: setup
-	$(PY) -m bench.load.run --users $(LOAD_USERS) --seconds 120
+	$(PY) -m bench.load.run sweep --users $(LOAD_USERS) --seconds 60 --replicas 0 2
+	$(PY) -m bench.load.run faults --users 4 --seconds 90
 	$(PY) -m bench.loadtest --sessions 5 --seconds 120 --replicas $(REPLICAS)
+
+soak: setup
+	$(PY) -m bench.load.run soak --users $(SOAK_USERS) --minutes 30
 
 # Hypothesis with many more examples than `make test` runs (tests/test_fuzz.py, ~10-20 min).
 fuzz: setup

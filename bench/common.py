@@ -56,6 +56,18 @@ def write_report(name: str, title: str, body: str) -> Path:
     return path
 
 
+def write_section(name: str, title: str, intro: str, part: str, body: str, order: list[str]) -> Path:
+    """Replace one marked part of bench/results/<name>.md and keep the others, so the commands that
+    write a report's parts (e.g. the load sweep, the faults, the browser check) can run apart."""
+    import re
+    path = RESULTS / f"{name}.md"
+    old = path.read_text() if path.exists() else ""
+    parts = dict(re.findall(r"<!-- part:(\w+) -->\n(.*?)<!-- /part -->\n", old, flags=re.S))
+    parts[part] = body.strip() + "\n"
+    text = "\n".join(f"<!-- part:{p} -->\n{parts[p]}<!-- /part -->\n" for p in order if p in parts)
+    return write_report(name, title, intro.strip() + "\n\n" + text)
+
+
 def md_table(rows: list[dict]) -> str:
     if not rows:
         return "(no rows)"

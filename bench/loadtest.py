@@ -34,7 +34,7 @@ from pathlib import Path
 
 import psutil
 
-from bench.common import md_table, write_report
+from bench.common import md_table, write_section
 
 CHART = '[data-testid="stPlotlyChart"] .js-plotly-plot'    # as tests/browser_util.CHART (no env side effects)
 
@@ -551,7 +551,9 @@ Server RSS is sampled every second (sum over the replicas and nginx for the prox
 
 Run: `.venv/bin/python -m bench.loadtest --sessions {args.sessions} --seconds {args.seconds:.0f} --replicas {args.replicas} --timeout {args.timeout:.0f} --warm-seconds {args.warm_seconds:.0f}`
 """
-    return write_report("loadtest", "Load test: concurrent browser sessions, single process vs nginx", body)
+    from bench.load.report import INTRO, PARTS, TITLE     # no locust import: its gevent patches would break asyncio
+    return write_section("loadtest", TITLE, INTRO, "browser",
+                         "## The real-browser truth check: Chromium sessions, single process vs nginx\n\n" + body, PARTS)
 
 
 if __name__ == "__main__":

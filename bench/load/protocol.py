@@ -8,6 +8,8 @@ sends it. Widget ids and their current values come from the deltas of the previo
 """
 from __future__ import annotations
 
+import html
+import re
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 import websocket                                     # websocket-client (locust's gevent patches it)
 from streamlit.proto import BackMsg_pb2, ForwardMsg_pb2
 
+CLICK = object()          # the value a button "has" when pressed: a trigger
 FINISHED_OK = {ForwardMsg_pb2.ForwardMsg.FINISHED_SUCCESSFULLY,
                ForwardMsg_pb2.ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}
 
@@ -27,6 +30,22 @@ class Run:
     text: list[str] = field(default_factory=list)    # every string shown (markdown, labels, values)
     widgets: dict[str, tuple[str, str]] = field(default_factory=dict)   # label -> (kind, id)
     values: dict[str, object] = field(default_factory=dict)            # id -> value shown
+    options: dict[str, list[str]] = field(default_factory=dict)        # label -> a selectbox's options
+
+    def tags(self, pattern: re.Pattern) -> set[str]:
+        """Every match of ``pattern`` in what the run showed, read as a person reads it: HTML tags
+        (and their attributes) dropped, entities unescaped, the token pills' visible-space
+        marks (·) read as spaces and the pills joined, so a tag split across tokens still counts."""
+        found = set()
+        for text in self.text:
+            found |= set(pattern.findall(text))
+            found |= set(pattern.findall(visible_text(text)))
+        return found
+
+
+def visible_text(markup: str) -> str:
+    """The text of ``markup`` as shown: tags dropped, entities unescaped, · read as a space."""
+    return html.unescape(re.sub(r"<[^>]*>", "", markup)).replace("·", " ").replace("\u00b7", " ")
 
 
 def _element_text(el, out: list[str]) -> None:
@@ -49,6 +68,7 @@ class Session:
         self.timeout = timeout
         self.widgets: dict[str, tuple[str, str]] = {}
         self.values: dict[str, object] = {}
+        self.options: dict[str, list[str]] = {}
         self.session_id = ""
 
     def close(self) -> None:
@@ -65,7 +85,9 @@ class Session:
         for wid, v in states.items():
             w = cs.widget_states.widgets.add()
             w.id = wid
-            if isinstance(v, bool):
+            if v is CLICK:
+                w.trigger_value = True
+            elif isinstance(v, bool):
                 w.bool_value = v
             elif isinstance(v, (int, float)):          # sliders send their value(s) as doubles
                 w.double_array_value.data.append(float(v))
@@ -108,6 +130,8 @@ class Session:
                             body.value[0] if body.value else body.default[0])
                     elif ek in ("selectbox", "radio") and body.HasField("default"):
                         run.values[wid] = int(body.default)
+                    if ek in ("selectbox", "radio"):
+                        run.options[body.label] = list(body.options)
             elif kind == "script_finished":
                 if fm.script_finished == ForwardMsg_pb2.ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                     continue                  # the app asked for a rerun (st.rerun): wait for that one
@@ -115,9 +139,9 @@ class Session:
                 if fm.script_finished not in FINISHED_OK:
                     run.status = "error"
                     run.exceptions.append(f"script_finished {fm.script_finished}")
-                    run.exceptions.append(f"script_finished {fm.script_finished}")
                 self.widgets.update(run.widgets)
                 self.values.update(run.values)
+                self.options.update(run.options)
                 return run
 
     def open(self, page: str = "", query: dict | None = None) -> Run:
@@ -125,6 +149,10 @@ class Session:
         t0 = time.perf_counter()
         self._send(urllib.parse.urlencode(query or {}), page, {})
         return self._collect(t0)
+
+    def click(self, label: str, page: str = "", query: str = "") -> Run:
+        """Press the button labelled ``label`` (a trigger, as the frontend sends it)."""
+        return self.change(label, CLICK, page, query)
 
     def change(self, label: str, value, page: str = "", query: str = "") -> Run:
         """Set the widget labelled ``label`` to ``value`` and rerun (the time is to script_finished)."""

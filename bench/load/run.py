@@ -1,83 +1,158 @@
 """Locust drives browserless sessions (bench/load/protocol.py) against one Streamlit process or
-nginx + N replicas; one row per user count with p50/p95 from widget change to script_finished,
-cold (new sentence: one forward pass) and warm (the same sentence again: cached) separately.
+nginx + N replicas, and writes bench/results/loadtest.md (the sweep, the headline, the faults)
+and bench/results/soak.md (RSS over time, with a plot, and the sessions cleaned up).
 
-    .venv/bin/python -m bench.load.run --users 10 25 --seconds 120 [--replicas 2]
+    .venv/bin/python -m bench.load.run sweep --users 1 2 5 10 25 50 100 200 --seconds 90 --replicas 0 2
+    .venv/bin/python -m bench.load.run soak --users 5 --minutes 30
+    .venv/bin/python -m bench.load.run faults --users 4
 
-Each simulated user opens home with its own tag in the sentence, then alternates a new sentence
-(cold) and a new layer for the same sentence (warm: the forward pass is cached). Any exception delta or a non-successful script_finished
-is an error; another user's tag in the shown text is a leak. Server CPU-seconds (all server
-processes, psutil) per interaction and peak RSS are measured around each step.
+Each simulated user opens one page (home, attention, scaling and sparse in turn: user 0 home,
+user 1 attention, ...) with its own tag in the text, then changes a widget the way the page's controls do:
+- home: a new sentence (**cold**: one forward pass) and a new layer (**warm**: the pass is cached);
+- attention: a new text (cold) and a new head (warm);
+- scaling: the log10 N slider (warm: closed-form curves);
+- sparse: another pattern (warm: a mask drawn, no model).
+After six interactions the user leaves (closes its websocket) and a new visitor with a new tag
+arrives, so the server must clean sessions up. Latency is widget change -> ``script_finished``.
+An error is an exception delta, a script that did not finish successfully, a timeout or a broken
+socket; a leak is another user's tag anywhere in what the run showed (read as shown: pills
+joined, see ``Run.tags``). Server CPU-seconds and RSS are summed over the server processes.
 """
 from __future__ import annotations
 
-import locust  # noqa: I001 - locust's gevent patches sockets first
+import locust  # noqa: F401,I001 - locust's gevent patches sockets first
 import argparse
 import itertools
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
+import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import gevent
+import numpy as np
 import psutil
 from locust import User, between, task
 from locust.env import Environment
 
-from bench.load.protocol import Session
+from bench.common import RESULTS, md_table, write_report, write_section
+from bench.load.protocol import Session, visible_text
+from bench.load.report import INTRO, PARTS, TITLE
 
 ROOT = Path(__file__).resolve().parents[2]
 TAG = re.compile(r"qz\d{4}")
+PAGES = ("home", "attention", "scaling", "sparse")
+TEXT_PAGES = {"home": ("Your sentence", "Layer (stages 4 and 5)", 30), "attention": ("Text", "Head", 9)}
+BUDGET_S = 1.0                    # faults: the hosted run budget the hog's sweeps run under
+PER_VISIT = 6                     # interactions before a user leaves and a new visitor arrives
 _ids = itertools.count()
+_users = itertools.count()
+
+
+@dataclass
+class Tally:
+    """Every interaction of one run: (kind, page, seconds, ok), leaks, sessions seen."""
+    samples: list[tuple[str, str, float, bool]] = field(default_factory=list)
+    leaks: int = 0
+    leak_notes: list[str] = field(default_factory=list)
+    sessions: set[str] = field(default_factory=set)
+    errors: dict[str, int] = field(default_factory=dict)
+    times: list[tuple[float, str, bool]] = field(default_factory=list)    # (monotonic end, kind, ok)
+
+
+TALLY = Tally()
 
 
 class AtlasUser(User):
     wait_time = between(1, 3)
 
     def on_start(self):
-        self.tag = f"qz{next(_ids):04d}"
+        self.page = PAGES[next(_users) % len(PAGES)]        # user 0 home, 1 attention, 2 scaling, 3 sparse, ...
+        self._arrive()
+
+    def _arrive(self):
+        self.tag = f"qz{next(_ids) % 10000:04d}"
         self.n = 0
-        self.session = Session(self.host, cookie=self.tag, timeout=180)
+        self.session = Session(self.host, cookie=self.tag, timeout=240)
         self.sentence = f"The {self.tag} cat sat on mat 0"
-        self._fire("open", lambda: self.session.open("", {"text": self.sentence}))
+        page = "" if self.page == "home" else self.page
+        query = {"text": self.sentence} if self.page in ("home", "attention") else {}
+        self._fire("open", lambda: self.session.open(page, query))
 
     def on_stop(self):
         self.session.close()
 
-    def _fire(self, name, call):
+    def _fire(self, kind, call) -> bool:
         t0 = time.perf_counter()
         exc = None
         try:
             run = call()
-            leaks = {t for text in run.text for t in TAG.findall(text)} - {self.tag}
+            leaks = run.tags(TAG) - {self.tag}
             if run.status != "ok":
                 exc = RuntimeError(f"{run.status}: {run.exceptions[:1]}")
             elif leaks:
+                TALLY.leaks += 1
+                where = [t for t in run.text if any(x in t or x in visible_text(t) for x in leaks)]
+                TALLY.leak_notes.append(f"{self.tag} on {self.page} ({kind}) saw {sorted(leaks)}: "
+                                        f"{visible_text(where[0])[:160] if where else ''!r}")
                 exc = AssertionError(f"leak: saw {sorted(leaks)[:3]}")
-        except Exception as e:  # noqa: BLE001 - counted as an error, the user goes on
+        except Exception as e:  # noqa: BLE001 - counted as an error; the user reconnects
             exc = e
-        self.environment.events.request.fire(request_type="ws", name=name, response_time=(time.perf_counter() - t0) * 1000,
-                                             response_length=0, exception=exc, context={})
+            if not isinstance(e, AssertionError):
+                self.session.widgets.clear()       # a broken socket: the next task opens a fresh session
+        seconds = time.perf_counter() - t0
+        if self.session.session_id:
+            TALLY.sessions.add(self.session.session_id)
+        TALLY.samples.append((kind, self.page, seconds, exc is None))
+        TALLY.times.append((time.monotonic(), kind, exc is None))
+        if exc is not None:
+            key = f"{type(exc).__name__}: {str(exc)[:70]}"
+            TALLY.errors[key] = TALLY.errors.get(key, 0) + 1
+        self.environment.events.request.fire(request_type="ws", name=f"{kind} {self.page}",
+                                             response_time=seconds * 1000, response_length=0,
+                                             exception=exc, context={})
+        return exc is None
+
+    def _change(self, kind, label, value):
+        page = "" if self.page == "home" else self.page
+        return self._fire(kind, lambda: self.session.change(label, value, page=page))
 
     @task
-    def cold_then_warm(self):
-        if "Your sentence" not in self.session.widgets:        # the first page never finished: reopen
-            self._fire("open", lambda: self.session.open("", {"text": self.sentence}))
+    def interact(self):
+        if self.n >= PER_VISIT or not self.session.widgets:      # leave; a new visitor comes
+            self.session.close()
+            self._arrive()
             return
         self.n += 1
-        self.sentence = f"The {self.tag} cat sat on mat {self.n}"
-        self._fire("cold", lambda: self.session.change("Your sentence", self.sentence))
-        # warm: the same sentence, another layer: the forward pass is cached, only the view redraws
-        self._fire("warm", lambda: self.session.change("Layer (stages 4 and 5)", 1 + self.n % 4))
+        if self.page in TEXT_PAGES:                             # cold: a new sentence; warm: a new layer/head
+            text_box, warm_widget, values = TEXT_PAGES[self.page]
+            if self.n % 2:
+                self.sentence = f"The {self.tag} cat sat on mat {self.n}"
+                self._change("cold", text_box, self.sentence)
+            else:
+                self._change("warm", warm_widget, self.n % values)
+        elif self.page == "scaling":
+            self._change("warm", "log₁₀ N (non-embedding parameters)", 8.0 + (self.n % 5) * 0.5)
+        else:
+            options = self.session.options.get("Pattern", [])
+            if options:
+                self._change("warm", "Pattern", options[self.n % len(options)])
 
+
+# --------------------------------------------------------------------------- server side
 
 def server_procs(pids: list[int]) -> list[psutil.Process]:
     out = []
     for pid in pids:
-        p = psutil.Process(pid)
-        out += [p, *p.children(recursive=True)]
+        try:
+            p = psutil.Process(pid)
+            out += [p, *p.children(recursive=True)]
+        except psutil.Error:
+            pass
     return out
 
 
@@ -102,60 +177,314 @@ def rss(procs) -> int:
     return total
 
 
-def drive(url: str, pids: list[int], users: int, seconds: float) -> dict:
-    env = Environment(user_classes=[AtlasUser], host=url)
-    runner = env.create_local_runner()
-    procs = server_procs(pids)
-    cpu0, peak = cpu_s(procs), rss(procs)
-    runner.start(users, spawn_rate=max(1, users / 10))
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        gevent.sleep(2)
-        peak = max(peak, rss(procs))
-    runner.quit()
-    cpu = cpu_s(procs) - cpu0
-    row = {"users": users, "load": os.getloadavg()[0], "cpu_s": cpu, "rss_gb": peak / 2**30}
-    n = 0
-    for name in ("open", "cold", "warm"):
-        s = env.stats.get(name, "ws")
-        n += s.num_requests
-        row[name] = (s.num_requests, s.num_failures, s.get_response_time_percentile(0.5) / 1000,
-                     s.get_response_time_percentile(0.95) / 1000)
-    row["errors"] = {str(e.error)[:80]: e.occurrences for e in env.stats.errors.values()}
-    row["cpu_per_interaction"] = cpu / max(1, n)
-    return row
-
-
-def serve(port: int) -> subprocess.Popen:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    return subprocess.Popen([sys.executable, "-m", "deploy.serve", "--server.port", str(port), "--server.headless", "true",
+def serve(port: int, session_log: Path | None = None, env: dict | None = None) -> subprocess.Popen:
+    """One Streamlit process (deploy.serve), logging its session count when ``session_log``."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **(env or {})}
+    module = ["bench.load.logged_serve", str(session_log)] if session_log else ["deploy.serve"]
+    return subprocess.Popen([sys.executable, "-m", *module, "--server.port", str(port), "--server.headless", "true",
                              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def main(argv=None) -> int:
-    import urllib.request
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--users", type=int, nargs="+", default=[10, 25, 50, 100, 200])
-    ap.add_argument("--seconds", type=float, default=120)
-    ap.add_argument("--port", type=int, default=8611)
-    args = ap.parse_args(argv)
-    proc = serve(args.port)
+def wait_healthy(url: str, timeout: float = 180) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
+                return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} not healthy after {timeout:.0f} s")
+
+
+def warm_up(url: str) -> None:
+    """Open every page once (models loaded, first-use costs paid) before anything is timed."""
+    for page in PAGES:
+        s = Session(url, timeout=300)
+        s.open("" if page == "home" else page, {})
+        s.close()
+
+
+# --------------------------------------------------------------------------- one run
+
+def pct(values, q) -> float:
+    return float(np.percentile(values, q)) if len(values) else float("nan")
+
+
+def drive(url: str, pids, users: int, seconds: float, *, sample_s: float = 2.0, on_tick=None) -> dict:
+    """``users`` Locust users for ``seconds``; returns the row and the RSS series."""
+    global TALLY, _users
+    TALLY, _users = Tally(), itertools.count()
+    env = Environment(user_classes=[AtlasUser], host=url)
+    runner = env.create_local_runner()
+    procs = server_procs(pids() if callable(pids) else pids)
+    cpu0, t0 = cpu_s(procs), time.monotonic()
+    series = [(0.0, rss(procs))]
+    runner.start(users, spawn_rate=max(1, users / 10))
+    end = t0 + seconds
+    while time.monotonic() < end:
+        gevent.sleep(sample_s)
+        if callable(pids):
+            procs = server_procs(pids())
+        series.append((time.monotonic() - t0, rss(procs)))
+        if on_tick:
+            on_tick(time.monotonic() - t0)
+    runner.quit()
+    cpu = cpu_s(procs) - cpu0
+    row = {"users": users, "load": os.getloadavg()[0], "cpu_s": cpu, "rss_peak": max(r for _, r in series),
+           "sessions": len(TALLY.sessions), "leaks": TALLY.leaks, "leak_notes": TALLY.leak_notes[:5],
+           "errors": dict(TALLY.errors),
+           "n": len(TALLY.samples), "cpu_per_interaction": cpu / max(1, len(TALLY.samples))}
+    for kind in ("open", "cold", "warm"):
+        xs = [s for k, _, s, ok in TALLY.samples if k == kind and ok]
+        bad = sum(1 for k, _, _, ok in TALLY.samples if k == kind and not ok)
+        row[kind] = (len(xs) + bad, bad, pct(xs, 50), pct(xs, 95))
+    row["per_page"] = {page: pct([s for k, p, s, ok in TALLY.samples if p == page and k != "open" and ok], 95)
+                       for page in PAGES}
+    return {"row": row, "series": series, "times": list(TALLY.times)}
+
+
+def table(rows: list[dict], setup: str) -> list[dict]:
+    out = []
+    for r in rows:
+        for kind in ("cold", "warm"):
+            n, bad, p50, p95 = r[kind]
+            out.append({"set-up": setup, "users": r["users"], "row": kind, "interactions": n, "errors": bad,
+                        "leaks": r["leaks"] if kind == "cold" else "", "p50 s": f"{p50:.2f}", "p95 s": f"{p95:.2f}",
+                        "server CPU-s / interaction": f"{r['cpu_per_interaction']:.2f}" if kind == "cold" else "",
+                        "peak RSS GB": f"{r['rss_peak'] / 1e9:.2f}" if kind == "cold" else "",
+                        "load": f"{r['load']:.1f}" if kind == "cold" else ""})
+    return out
+
+
+def headline(rows: list[dict], kind: str) -> str:
+    ok = [r["users"] for r in rows if r[kind][3] <= 1.0 and r[kind][1] == 0 and r[kind][0] > 0]
+    return str(max(ok)) if ok else "none"
+
+
+# --------------------------------------------------------------------------- commands
+
+def sweep(args) -> dict:
+    results = {}
+    for replicas in args.replicas:
+        rows = []
+        if replicas == 0:
+            proc = serve(args.port)
+            url = f"http://127.0.0.1:{args.port}"
+            try:
+                wait_healthy(url)
+                warm_up(url)
+                for users in args.users:
+                    rows.append(drive(url, [proc.pid], users, args.seconds)["row"])
+                    print(rows[-1], flush=True)
+            finally:
+                proc.terminate()
+                proc.wait(20)
+            results["1 process"] = rows
+        else:
+            from deploy.scale_out import scale_out
+            with scale_out(replicas=replicas, nginx_options={"rate": "500r/s", "burst": 2000}) as c:
+                for u in c.replica_urls:
+                    warm_up(u)
+                for users in args.users:
+                    rows.append(drive(c.url, lambda: [*c.replica_pids, c.nginx_pid], users, args.seconds)["row"])
+                    print(rows[-1], flush=True)
+            results[f"nginx + {replicas} replicas"] = rows
+    return results
+
+
+def sweep_report(results: dict, seconds: float) -> str:
+    rows = [r for setup, rs in results.items() for r in table(rs, setup)]
+    heads = "\n".join(f"- **{setup}**: warm p95 ≤ 1 s up to **{headline(rs, 'warm')}** users; "
+                      f"cold (a new forward pass) up to **{headline(rs, 'cold')}**."
+                      for setup, rs in results.items())
+    pages = md_table([{"set-up": s, "users": r["users"], **{f"{p} p95 s": f"{v:.2f}" for p, v in r["per_page"].items()}}
+                      for s, rs in results.items() for r in rs])
+    errs = "; ".join(f"{s} {r['users']} users: {r['errors']} {r['leak_notes'] or ''}"
+                     for s, rs in results.items() for r in rs if r["errors"])
+    return (f"## Users against latency ({seconds:.0f} s a row)\n\n**Headline: the largest user count with p95 ≤ 1 s**\n\n"
+            f"{heads}\n\n{md_table(rows)}\n\nPer page (p95 of cold and warm interactions together, s):\n\n{pages}\n\n"
+            f"Errors by kind: {errs or 'none'}.\n")
+
+
+def soak(args) -> str:
+    log = Path(f"/tmp/atlas-soak-sessions-{os.getpid()}.log")
+    proc = serve(args.port, session_log=log)
     url = f"http://127.0.0.1:{args.port}"
     try:
-        for _ in range(240):
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        for users in args.users:
-            row = drive(url, [proc.pid], users, args.seconds)
-            print(row, flush=True)
+        wait_healthy(url)
+        warm_up(url)
+        run = drive(url, [proc.pid], args.users, args.minutes * 60, sample_s=10)
+        left = time.monotonic()
+        after = []
+        while time.monotonic() - left < args.after:
+            time.sleep(10)
+            after.append((time.monotonic() - left, rss(server_procs([proc.pid]))))
     finally:
         proc.terminate()
         proc.wait(20)
+    return soak_report(run, after, log, args)
+
+
+def sessions_from(log: Path) -> list[tuple[float, int, int]]:
+    out = []
+    for line in log.read_text().splitlines() if log.exists() else []:
+        t, active, held = line.split()
+        out.append((float(t), int(active), int(held)))
+    return out
+
+
+def soak_report(run: dict, after, log: Path, args) -> str:
+    import plotly.graph_objects as go
+
+    from core.figures.export import to_bytes
+    series, row = run["series"], run["row"]
+    t = np.array([s for s, _ in series]) / 60
+    mb = np.array([r for _, r in series]) / 2**20
+    last = t >= t[-1] - 10
+    start10 = mb[last][0]
+    growth = (mb[last].max() - start10) / start10 * 100
+    sess = sessions_from(log)
+    fig = go.Figure(go.Scatter(x=t, y=mb, mode="lines", name="server RSS"))
+    if after:
+        fig.add_trace(go.Scatter(x=t[-1] + np.array([a for a, _ in after]) / 60,
+                                 y=np.array([r for _, r in after]) / 2**20, mode="lines",
+                                 line={"dash": "dot"}, name="after the users left"))
+    fig.add_vrect(x0=t[-1] - 10, x1=t[-1], fillcolor="#E69F00", opacity=0.12, line_width=0,
+                  annotation_text=f"last 10 min: +{growth:.1f} %", annotation_position="top left")
+    fig.update_layout(xaxis_title="minutes", yaxis_title="RSS (MiB)", height=380,
+                      title=f"Soak: {args.users} users, {args.minutes} min, one process")
+    png = RESULTS / "soak_rss.png"
+    png.write_bytes(to_bytes(fig, "png", title=None, source="Transformer Atlas, bench/load/run.py soak"))
+    held_end = sess[-1][2] if sess else "?"
+    peak_held = max((h for _, _, h in sess), default=0)
+    errors = sum(1 for _, _, ok in run["times"] if not ok)
+    verdict = "PASS" if growth <= 5 and errors == 0 else "FAIL"
+    body = (f"- {args.users} protocol-level users for {args.minutes} min against one process, each leaving after "
+            f"{PER_VISIT} interactions for a new visitor (a new Streamlit session); then {args.after:.0f} s with no users.\n"
+            f"- Interactions: {row['n']}; **errors: {errors}**; leaks: {row['leaks']}; server CPU-s per interaction "
+            f"{row['cpu_per_interaction']:.2f}; load {row['load']:.1f} at the end.\n"
+            f"- Cold p50/p95 {row['cold'][2]:.2f}/{row['cold'][3]:.2f} s; warm {row['warm'][2]:.2f}/{row['warm'][3]:.2f} s.\n"
+            f"- **RSS:** {mb[0]:.0f} MiB after warm-up, {mb.max():.0f} MiB peak, {mb[-1]:.0f} MiB at the end; the last "
+            f"10 minutes grew **{growth:+.1f} %** (limit +5 %): **{verdict}**.\n"
+            f"- **Sessions:** {row['sessions']} opened by the users; the server held at most "
+            f"{peak_held} at once and **{held_end} {args.after:.0f} s after the last user left** "
+            f"(Streamlit keeps a closed session for reconnection up to 2 minutes, then drops it).\n\n"
+            f"![RSS over the soak](soak_rss.png)\n")
+    return body
+
+
+def faults(args) -> str:
+    """Two parts: (1) a replica SIGKILLed under load through nginx; (2) hosted mode, one visitor's
+    ablation sweep stopped by the time budget while other users' p95 is measured."""
+    from deploy.scale_out import scale_out
+    out = []
+    with scale_out(replicas=2, nginx_options={"rate": "500r/s", "burst": 2000}) as c:
+        for u in c.replica_urls:
+            warm_up(u)
+        state = {}
+
+        def tick(t):
+            if "killed" not in state and t >= args.kill_at:
+                victim = c.replicas[0].proc.pid
+                os.kill(victim, signal.SIGKILL)
+                state.update(killed=time.monotonic(), victim=victim)
+            if "killed" in state and "back" not in state and c.replicas[0].proc.pid != state["victim"] \
+                    and c.healthy(0):
+                state["back"] = time.monotonic() - state["killed"]
+
+        run = drive(c.url, lambda: [*c.replica_pids, c.nginx_pid], args.users, args.seconds, sample_s=0.5,
+                    on_tick=tick)
+        k = state["killed"]
+        before = [ok for t, _, ok in run["times"] if t < k]
+        during = [ok for t, _, ok in run["times"] if k <= t < k + 30]
+        later = [ok for t, _, ok in run["times"] if t >= k + 30]
+        out.append(f"### A replica killed under load (nginx + 2 replicas, {args.users} users, {args.seconds:.0f} s, "
+                   f"SIGKILL at {args.kill_at:.0f} s)\n\n"
+                   f"- interactions before the kill: {len(before)}, errors {before.count(False)}; in the 30 s after: "
+                   f"{len(during)}, errors {during.count(False)} (the dead replica's open sockets break; those users "
+                   f"reconnect with a fresh session on the live replica); after that: {len(later)}, errors {later.count(False)}\n"
+                   f"- the supervisor restarted the replica and it was healthy again **{state.get('back', float('nan')):.1f} s** "
+                   f"after the kill\n- errors by kind: {run['row']['errors'] or 'none'}\n"
+                   f"- leaks: {run['row']['leaks']} {run['row']['leak_notes'] or ''}\n")
+    out.append(budget_fault(args))
+    return "\n".join(out)
+
+
+def budget_fault(args) -> str:
+    """Hosted, budget ``BUDGET_S``: one visitor runs ablation sweeps over and over (each stopped by the
+    budget), while ``args.users`` others use the app; their p95 is compared with a run without."""
+    rows = []
+    env = {"ATLAS_HOSTED": "1", "ATLAS_RUN_BUDGET_S": str(BUDGET_S)}
+    proc = serve(args.port + 1, env=env)
+    url = f"http://127.0.0.1:{args.port + 1}"
+    try:
+        wait_healthy(url)
+        warm_up(url)
+        for hog in (False, True):
+            stop = {"n": 0, "stopped": 0}
+            greenlet = gevent.spawn(_hog, url, stop) if hog else None
+            r = drive(url, [proc.pid], args.users, args.seconds / 2)["row"]
+            if greenlet:
+                stop["n"] = -1
+                greenlet.join(timeout=60)
+            rows.append({"another visitor": f"ablation sweeps under a {BUDGET_S:g} s budget" if hog else "idle",
+                         "sweeps started": stop.get("started", 0) if hog else "", "stopped by budget": stop["stopped"] if hog else "",
+                         "warm p95 s": f"{r['warm'][3]:.2f}", "cold p95 s": f"{r['cold'][3]:.2f}",
+                         "errors": sum(v for v in r["errors"].values()),
+                         "hog's failed tries": len(stop.get("failures", [])) if hog else ""})
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    return (f"### A run past its time budget (hosted, `ATLAS_RUN_BUDGET_S={BUDGET_S:g}`, {args.users} other users)\n\n"
+            + md_table(rows) + "\n")
+
+
+def _hog(url: str, stop: dict) -> None:
+    """One visitor pressing "Sweep every head" on the inside page over and over, each time on a
+    new 300-token text (a new sweep, not a cached one), each stopped by the budget."""
+    stop["started"] = 0
+    while stop["n"] >= 0:
+        try:
+            s = Session(url, timeout=240)
+            s.open("inside", {"tab": "Ablation"})
+            button = next((label for label in s.widgets if label.startswith("Sweep every head")), None)
+            if button is not None:
+                run = s.click(button, page="inside")
+                stop["started"] += 1
+                stop["stopped"] += any("stopped after" in t for t in run.text)
+            s.close()
+        except Exception as exc:  # noqa: BLE001 - a failed try is noted, and tried again
+            stop.setdefault("failures", []).append(f"{type(exc).__name__}: {exc}"[:80])
+            gevent.sleep(1)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("command", choices=["sweep", "soak", "faults"])
+    ap.add_argument("--users", type=int, nargs="+", default=[1, 2, 5, 10, 25, 50, 100, 200])
+    ap.add_argument("--seconds", type=float, default=90)
+    ap.add_argument("--replicas", type=int, nargs="+", default=[0, 2])
+    ap.add_argument("--minutes", type=float, default=30)
+    ap.add_argument("--after", type=float, default=150, help="soak: seconds watched after the users leave")
+    ap.add_argument("--kill-at", type=float, default=30)
+    ap.add_argument("--port", type=int, default=8611)
+    args = ap.parse_args(argv)
+    if args.command == "sweep":
+        body = sweep_report(sweep(args), args.seconds)
+        section("sweep", body)
+    elif args.command == "soak":
+        args.users = args.users[0]
+        write_report("soak", "Soak: one process under steady protocol-level load", soak(args))
+    else:
+        args.users = args.users[0]
+        section("faults", "## Faults\n\n" + faults(args))
     return 0
+
+
+def section(part: str, body: str) -> None:
+    write_section("loadtest", TITLE, INTRO, part, body, PARTS)
 
 
 if __name__ == "__main__":
