@@ -19,10 +19,16 @@ from pages.ui.engine import load_model
 from pages.ui.export import follow_click
 
 
-@st.cache_resource(show_spinner="Running the model…", max_entries=6)
+@st.cache_resource(show_spinner="Running the model…", max_entries=4)
+def cached_pass(name: str, text: str):
+    """The forward pass and every stage that doesn't depend on the layer; shared read-only."""
+    return walkthrough(name, text, layer=0, head=0)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
 def cached_walkthrough(name: str, text: str, layer: int, head: int):
-    """Shared read-only between sessions: moving the token picker reruns only that layer's MLP."""
-    return walkthrough(name, text, layer=layer, head=head)
+    """A new layer or head reuses the pass: one head's weights, not a forward pass (issue #17)."""
+    return walkthrough(name, text, layer=layer, head=head, base=cached_pass(name, text))
 
 
 MODEL = model_picker("model", kinds=("causal",), default=models.DEFAULT_CAUSAL)
