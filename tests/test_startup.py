@@ -42,3 +42,18 @@ def test_engine_imports_once_under_one_lock_while_the_warm_up_runs():
                          timeout=600, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "True"
+
+
+def test_engine_import_covers_the_default_models_load():
+    """After ``import_engine`` (the part under the lock), loading the default causal model imports
+    no further module, so the warm-up can load it outside the lock; it is the class named."""
+    code = ("import sys; from core.runtime import warmup; warmup.import_engine(); before = set(sys.modules); "
+            "from core.runtime import models; lm = models.load(models.DEFAULT_CAUSAL); "
+            "print(sorted(m for m in set(sys.modules) - before if m.startswith(('transformers', 'torch')))); "
+            "print(type(lm.model).__name__ == models.DEFAULT_CAUSAL_CLASS)")
+    env = {**os.environ, "ATLAS_DTYPE": "float32", "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         timeout=600, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["[]", "True"]
+

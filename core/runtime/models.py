@@ -63,6 +63,7 @@ SPEECH: dict[str, ModelSpec] = {
         "680,000 hours of weakly supervised web audio (Radford et al. 2022); tiny.en: English only"),
 }
 DEFAULT_CAUSAL = "smollm2-135m"
+DEFAULT_CAUSAL_CLASS = "LlamaForCausalLM"    # its transformers class: core.runtime.warmup imports it up front
 DEFAULT_ENCODER = "minilm-l6"
 SMOLLM_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 GEMMA_GGUF = "gemma-3-270m-q4_k_m.gguf"

@@ -5,9 +5,23 @@ other, the import system breaks the resulting lock cycle by handing one thread a
 module, and a page then dies with "cannot import name 'AutoConfig' from 'transformers'". So the
 first import of the engine happens under ``ENGINE_LOCK``, by whichever thread gets there first:
 deploy.serve's warm-up thread (``warm``), or a page (``import_engine``, called by app.py before a
-page runs, and by home after its model-free title). The warm-up holds the lock until the default
-model is loaded and has run once, so a page that arrives meanwhile waits for exactly the work it
-would otherwise do itself. This module imports nothing heavy itself.
+page runs, and by home after its model-free title). It includes the default causal model's
+classes, so loading that model imports nothing more.
+
+The warm-up holds the lock only for those imports. It then loads the default model, which a page
+asking for the same model meanwhile waits for (``models.load`` loads each model once), and runs
+one short forward pass to page the weights in, which nobody waits for: a page goes on to draw what
+needs only the loaded model (home's model map) while it runs. This module imports nothing heavy
+itself.
+
+What the import costs (issue #16, ``python -X importtime``): torch, then transformers'
+``PreTrainedModel``. ``transformers.modeling_utils`` and ``masking_utils`` import ``torch._dynamo``
+at module level (``masking_utils`` imports from ``torch._dynamo._trace_wrapped_higher_order_op``;
+``continuous_batching`` decorates with ``torch.compiler.disable``, which imports it), and config
+classes such as ``LlamaConfig`` import ``utils.type_validators`` -> ``video_utils`` ->
+``image_utils``, which imports torchvision when it is installed (it is: open_clip and timm need it).
+Importing a concrete class (``LlamaForCausalLM``) instead of an Auto class pulls in the same
+modules, so neither can be avoided from here without hiding installed packages from transformers.
 """
 from __future__ import annotations
 
@@ -26,19 +40,20 @@ def import_engine() -> None:
             return
         import transformers
         from core.runtime import adapters, models  # noqa: F401 - transformers' auto classes resolved here
-        for name in ("AutoConfig", "AutoTokenizer", "AutoModel", "AutoModelForCausalLM", "PreTrainedModel"):
+        for name in ("AutoConfig", "AutoTokenizer", "AutoModel", "AutoModelForCausalLM", "PreTrainedModel",
+                     models.DEFAULT_CAUSAL_CLASS):
             getattr(transformers, name)
         _ready.set()
 
 
 def warm(text: str = "The capital of France is") -> None:
-    """Import the engine, load the default causal model and page its weights in with one short
-    forward pass. Errors are left for the page that needs the model to show."""
-    with ENGINE_LOCK:
-        try:
-            import_engine()
-            from core.runtime import models
-            models.run(models.DEFAULT_CAUSAL, text)
-            import plotly.graph_objects  # noqa: F401 - the first chart's builder
-        except Exception:  # noqa: BLE001 - the page reports a missing model itself
-            pass
+    """Import the engine (under the lock), load the default causal model (once, shared with any
+    page asking for it) and page its weights in with one short forward pass (no lock held). Errors
+    are left for the page that needs the model to show."""
+    try:
+        import_engine()
+        from core.runtime import models
+        models.load(models.DEFAULT_CAUSAL)
+        models.run(models.DEFAULT_CAUSAL, text)
+    except Exception:  # noqa: BLE001 - the page reports a missing model itself
+        pass
