@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
+from core.figures.axes import CHAR_PX, readable_secondary_axes
 from core.figures.theme import OKABE_ITO, SEQUENTIAL, base_layout
 from core.text import token_labels
 
@@ -180,13 +181,25 @@ def stat_grid(table, stat: str, title: str) -> go.Figure:
 # --------------------------------------------------------------------------- masks
 
 def panels(mats: dict[str, np.ndarray], tokens, *, kind: str = "weight",
-           zrange: tuple[float, float] | None = None, height: int = 440) -> go.Figure:
+           zrange: tuple[float, float] | None = None, height: int = 440, width_px: int = 820) -> go.Figure:
     """Matrices side by side. ``tokens``: one list for all, or a dict of lists per matrix. NaN or -inf
-    cells (masked) are left blank and marked '−∞'; a boolean mask is drawn as allowed 1 / blocked 0."""
+    cells (masked) are left blank and marked '−∞'; a boolean mask is drawn as allowed 1 / blocked 0.
+
+    With one token list the rows are labelled once, on the left panel; with a list per panel the gap
+    between panels is widened to the longest row label (at ``width_px`` of plot), so no label runs
+    into its neighbour's cells."""
+    per_panel = isinstance(tokens, dict)
+    names = {n: labels(tokens[n] if per_panel else tokens) for n in mats}
+    longest = max(len(html.unescape(t)) for tl in names.values() for t in tl)
+    gap = min(0.22, 0.04 + CHAR_PX * longest / width_px) if per_panel else 0.03
     fig = make_subplots(rows=1, cols=len(mats), subplot_titles=[html.escape(t) for t in mats],
-                        horizontal_spacing=0.09)
+                        horizontal_spacing=gap)
+    boolean = all(m.dtype == bool for m in mats.values())
+    bar = {"title": kind, "thickness": 12}
+    if boolean:
+        bar.update(tickvals=[0, 1], ticktext=["0 blocked", "1 allowed"])
     for i, (name, m) in enumerate(mats.items(), start=1):
-        tl = labels(tokens[name] if isinstance(tokens, dict) else tokens)
+        tl = names[name]
         z = m.astype(float)
         masked = ~np.isfinite(z)
         shown = np.where(masked, np.nan, z)
@@ -196,9 +209,9 @@ def panels(mats: dict[str, np.ndarray], tokens, *, kind: str = "weight",
                                  showscale=i == len(mats), text=np.where(masked, "−∞", cell),
                                  texttemplate="%{text}" if len(tl) <= 12 else None,
                                  hovertemplate=f"query %{{y}}<br>key %{{x}}<br>{kind} %{{text}}<extra></extra>",
-                                 colorbar={"title": kind, "thickness": 12}), row=1, col=i)
+                                 colorbar=bar), row=1, col=i)
         fig.update_xaxes(type="category", tickangle=-45, row=1, col=i)
-        fig.update_yaxes(type="category", autorange="reversed", row=1, col=i)
+        fig.update_yaxes(type="category", autorange="reversed", showticklabels=per_panel or i == 1, row=1, col=i)
     fig.update_annotations(font_size=13)
     return base_layout(fig, height=height)
 
@@ -224,4 +237,4 @@ def next_token_bars(tokens: list[str], raw: np.ndarray, processed: np.ndarray, d
     fig.update_yaxes(title="probability", rangemode="tozero", secondary_y=False)
     fig.update_yaxes(title="cumulative", range=[0, 1.05], secondary_y=True, showgrid=False)
     fig.update_layout(barmode="group", legend={"orientation": "h", "y": 1.12})
-    return base_layout(fig, height=460)
+    return readable_secondary_axes(base_layout(fig, height=460))

@@ -8,28 +8,41 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.figures import basic
+from core.figures.axes import padded_range, place_labels
 from core.figures.theme import DIVERGING, OKABE_ITO, SEQUENTIAL, base_layout
 
 
 def word_map(words: Sequence[str], coords: np.ndarray, *, highlight: Sequence[str] = (),
              method: str = "pca") -> go.Figure:
-    """2D or 3D scatter of words; the highlighted (typed) words in orange, neighbours in blue."""
+    """2D or 3D scatter of words; the highlighted (typed) words in orange, neighbours in blue.
+
+    In 2D every label that fits is drawn (core.figures.axes.place_labels: typed words first, the
+    rest only where they overlap nothing), the others on hover. In 3D, where any view hides some
+    labels behind others, only the typed words are labelled."""
     coords = np.asarray(coords)
     hi = set(highlight)
-    colours = [OKABE_ITO[3] if w in hi else OKABE_ITO[0] for w in words]
+    typed = [w in hi for w in words]
+    colours = [OKABE_ITO[3] if t else OKABE_ITO[0] for t in typed]
     axes = [f"{method.upper()} {i + 1}" for i in range(coords.shape[1])]
     if coords.shape[1] == 3:
-        fig = go.Figure(go.Scatter3d(x=coords[:, 0], y=coords[:, 1], z=coords[:, 2], text=list(words),
-                                     mode="markers+text", marker={"size": 4, "color": colours},
-                                     hovertemplate="%{text}<extra></extra>"))
-        fig.update_layout(scene={"xaxis_title": axes[0], "yaxis_title": axes[1], "zaxis_title": axes[2]})
+        fig = go.Figure(go.Scatter3d(x=coords[:, 0], y=coords[:, 1], z=coords[:, 2],
+                                     text=[w if t else "" for w, t in zip(words, typed)], customdata=list(words),
+                                     mode="markers+text", marker={"size": [6 if t else 4 for t in typed],
+                                                                  "color": colours},
+                                     textfont={"size": 13, "color": OKABE_ITO[3]},
+                                     hovertemplate="%{customdata}<extra></extra>"))
+        fig.update_layout(scene={"xaxis_title": axes[0], "yaxis_title": axes[1], "zaxis_title": axes[2],
+                                 "aspectmode": "cube",
+                                 "camera": {"eye": {"x": 1.5, "y": 1.5, "z": 0.9}}})
     else:
-        fig = go.Figure(go.Scatter(x=coords[:, 0], y=coords[:, 1], text=list(words),
-                                   mode="markers+text", textposition="top center",
+        pos = place_labels(coords[:, 0], coords[:, 1], words, keep=typed, pad=0.06)
+        fig = go.Figure(go.Scatter(x=coords[:, 0], y=coords[:, 1], text=[w if p else "" for w, p in zip(words, pos)],
+                                   customdata=list(words), mode="markers+text",
+                                   textposition=[p or "top center" for p in pos], cliponaxis=False,
                                    marker={"size": 8, "color": colours},
-                                   hovertemplate="%{text}<extra></extra>"))
-        fig.update_xaxes(title=axes[0])
-        fig.update_yaxes(title=axes[1])
+                                   hovertemplate="%{customdata}<extra></extra>"))
+        fig.update_xaxes(title=axes[0], range=padded_range(coords[:, 0]))
+        fig.update_yaxes(title=axes[1], range=padded_range(coords[:, 1]))
     return base_layout(fig, height=560)
 
 

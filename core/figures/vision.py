@@ -7,7 +7,9 @@ is 37 x 37) are thinned where a figure would otherwise carry millions of cells, 
 from __future__ import annotations
 
 import base64
+import html
 import io
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -16,6 +18,7 @@ from PIL import Image
 from plotly.subplots import make_subplots
 
 from core.figures import basic
+from core.figures.axes import padded_range, place_labels
 from core.figures.theme import OKABE_ITO, SEQUENTIAL, base_layout
 
 
@@ -241,33 +244,72 @@ def head_grid(maps: np.ndarray, *, title: str = "", max_heads: int = 12) -> go.F
     return base_layout(fig, title=title, height=max(260, int(tile * n_layer) + 80))
 
 
+THUMB_PX = 64                 # side of an axis thumbnail: enough to recognise, light to send
+
+
+def thumbnail_uri(pixels: np.ndarray, px: int = THUMB_PX) -> str:
+    """A small PNG data URI of (height, width, 3) pixels in [0, 1], longest side ``px``."""
+    img = Image.fromarray(_u8(pixels))
+    img.thumbnail((px, px), Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
 def similarity_matrix(sim: np.ndarray, images: Sequence[str], texts: Sequence[str], *,
-                      title: str = "") -> go.Figure:
-    """N images x M texts cosine similarity; the best text of each image is outlined."""
+                      title: str = "", thumbnails: Sequence[np.ndarray] | None = None) -> go.Figure:
+    """N images x M texts cosine similarity; the best text of each image is outlined.
+
+    ``thumbnails`` (one (height, width, 3) array in [0, 1] per image) are drawn beside the row
+    labels as small PNGs inside the figure (layout.images with data URIs: offline, and kept in
+    every export)."""
+    n = len(images)
+    row_px = 72 if thumbnails is not None else 60
     fig = basic.heatmap(sim, x=texts, y=images, x_title="text", y_title="image", hover="cosine",
-                        colorscale=SEQUENTIAL, title=title, height=max(300, 60 * len(images) + 200))
+                        colorscale=SEQUENTIAL, title=title, height=max(300, row_px * n + 220))
     fig.update_layout(shapes=[dict(type="rect", x0=j - 0.5, x1=j + 0.5, y0=i - 0.5, y1=i + 0.5, xref="x", yref="y",
                                    line={"color": OKABE_ITO[3], "width": 3})
                               for i, j in enumerate(np.asarray(sim).argmax(1))])
     fig.update_traces(texttemplate="%{z:.2f}")
+    if thumbnails is not None:
+        rows = fig.data[0].y
+        fig.update_layout(images=[dict(source=thumbnail_uri(p), xref="paper", yref="y", x=-0.005, y=rows[i],
+                                       sizex=0.2, sizey=0.9, xanchor="right", yanchor="middle",
+                                       sizing="contain", layer="above")
+                                  for i, p in enumerate(thumbnails)])
+        fig.update_yaxes(ticklabelstandoff=row_px - 4)
     return fig
 
 
 def joint_scatter(coords: np.ndarray, n_images: int, labels: Sequence[str], *,
                   explained: Sequence[float] = ()) -> go.Figure:
-    """Images and texts in one 2D PCA space: two marker kinds, labels on hover and on points."""
+    """Images and texts in one 2D PCA space: two marker kinds, labels on hover and, where they
+    fit without overlapping (core.figures.axes.place_labels), on the points; long texts wrap."""
+    shown = [_wrap(t) for t in labels]
+    pos = place_labels(coords[:, 0], coords[:, 1], shown, keep=[True] * len(labels), pad=0.12,
+                       width_px=700, height_px=380)
     fig = go.Figure()
     for name, sl, sym, col in (("image", slice(0, n_images), "square", OKABE_ITO[0]),
                                ("text", slice(n_images, None), "circle", OKABE_ITO[1])):
         fig.add_trace(go.Scatter(x=coords[sl, 0], y=coords[sl, 1], mode="markers+text", name=name,
-                                 text=[t[:28] for t in labels[sl]], textposition="top center",
+                                 text=shown[sl], textposition=pos[sl], cliponaxis=False,
                                  marker={"symbol": sym, "size": 13, "color": col},
                                  customdata=list(labels[sl]),
                                  hovertemplate=f"{name}: %{{customdata}}<extra></extra>"))
     ev = [f"{v:.0%}" for v in explained] + ["?", "?"]
-    fig.update_xaxes(title=f"PC1 ({ev[0]})")
-    fig.update_yaxes(title=f"PC2 ({ev[1]})")
-    return base_layout(fig, title="Images and texts in one embedding space (PCA)", height=460)
+    fig.update_xaxes(title=f"PC1 ({ev[0]})", range=padded_range(coords[:, 0], 0.12))
+    fig.update_yaxes(title=f"PC2 ({ev[1]})", range=padded_range(coords[:, 1], 0.12))
+    fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"})
+    return base_layout(fig, title="Images and texts in one embedding space (PCA)", height=480)
+
+
+def _wrap(text: str, width: int = 22, lines: int = 2) -> str:
+    """``text`` broken at spaces into at most ``lines`` lines of about ``width`` characters."""
+    out = textwrap.wrap(text, width, break_long_words=False) or [""]
+    if len(out) > lines:
+        out = out[:lines]
+        out[-1] = out[-1][:width - 1] + "…"
+    return "<br>".join(html.escape(line) for line in out)
 
 
 def training_curve(history: Sequence[dict]) -> go.Figure:

