@@ -22,6 +22,7 @@ KINDS = {
     "compile": (2, 20.0, "flex-attention measurements", "flex-attention measurement"),
     "patching": (5, 20.0, "activation-patching runs", "activation-patching run"),
     "sweep": (10, 20.0, "ablation sweeps", "ablation sweep"),
+    "tradeoff": (5, 20.0, "MLA naive-vs-absorbed measurements", "MLA naive-vs-absorbed measurement"),
 }
 
 

@@ -7,6 +7,7 @@ import math
 import pandas as pd
 import streamlit as st
 
+from core.figures import attention as attention_figs
 from core.figures import basic
 from core.figures import pipeline as stages
 from core.text import token_labels
@@ -71,15 +72,13 @@ def head_caption(head_w, toks: list[str], layer: int, head: int, previous_head: 
                      "Heads*), measured to be one; the page opens on it")
     elif top == 0 and last:
         what += ", the first token: an attention sink (the Attention page explains it)"
-    return what + ". Above the diagonal is 0: the causal mask."
+    return what + ". Above the diagonal, grey: the causal mask (weight exactly 0), drawn as on the Attention page."
 
 
 def attention(w, shown_toks: list[str], layer: int, head: int, label: str, previous_head: tuple[int, int]) -> None:
     toks = w.result.tokens
     st.header(f"4 · One attention head (layer {layer}, {label}; head {head})")
-    show_figure(basic.heatmap(w.head, x=shown_toks, y=shown_toks, x_title="key (attended to)",
-                              y_title="query (attending)", zmin=0, zmax=1, hover="weight"),
-                "home-attention", data=pd.DataFrame(w.head, columns=toks, index=toks).reset_index(),
+    show_figure(attention_figs.head_heatmap(w.head, toks), "home-attention", data=pd.DataFrame(w.head, columns=toks, index=toks).reset_index(),
                 summary=head_caption(w.head, toks, layer, head, previous_head))
     deeper("attention", "Every head, long inputs, bertviz views")
 

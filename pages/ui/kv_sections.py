@@ -179,7 +179,7 @@ def naive_vs_absorbed(preset: str) -> None:
         if limits.hosted() and big:
             raise InputError(f"The hosted demo measures up to batch × context = {HOSTED_CELL:,} per cell; "
                              f"batch {big[0][0]} × {big[0][1]:,} is over. Run the Atlas locally for more.")
-        with expensive("sweep"):
+        with expensive("tradeoff"):
             bar = st.progress(0.0, text="Timing…")
             for i, (b, s) in enumerate(cells):
                 bar.progress(i / len(cells), text=f"batch {b}, {s:,} cached tokens ({i + 1}/{len(cells)})…")
