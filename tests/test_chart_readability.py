@@ -85,6 +85,20 @@ def test_dual_axis_ticks_are_round_in_chromium(page):
         assert len(v) >= 3 and all(nice_step(s) for s in steps), f"{name}: {ticks[name]}"
 
 
+def test_bpe_progress_axes_read_in_powers_and_round_steps_in_chromium(page):
+    """The tokenization page's BPE chart: a log pair-count axis and a second (vocabulary) axis."""
+    from core.figures import text as text_figs
+    steps = list(range(1, 301))
+    fig = text_figs.bpe_progress(steps, [int(5000 / s ** 0.8) + 2 for s in steps], [60000 - 40 * s for s in steps],
+                                 [90 + s for s in steps], current=150)
+    ticks = drawn_ticks(page, fig)
+    assert set(ticks) >= {"ytick", "y2tick", "y3tick"}, ticks
+    log_labels = [t for t in ticks["ytick"] if t]
+    assert all(t.startswith("10") for t in log_labels), log_labels       # 10², 10³: no "2 5 1000 2 5"
+    v = values([t.replace(",", "") for t in ticks["y3tick"]])
+    assert len(v) >= 3 and all(nice_step(round(b - a, 9)) for a, b in zip(v, v[1:])), ticks["y3tick"]
+
+
 @pytest.mark.parametrize("build", [
     lambda: emb_figs.cosine_matrices({"a": np.array([[1, 0.46], [0.46, 1]]), "b": np.array([[1, 0.89], [0.89, 1]])},
                                      ["S1", "S2"]),

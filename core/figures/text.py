@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.figures import basic
+from core.figures.axes import readable_axes
 from core.figures.theme import OKABE_ITO, base_layout
 
 
@@ -38,4 +39,4 @@ def bpe_progress(steps: Sequence[int], counts: Sequence[int], corpus_symbols: Se
     fig.update_yaxes(title="vocabulary", row=2, col=1, secondary_y=True)
     fig.update_xaxes(title="merge step", row=2, col=1)
     fig.update_layout(legend={"orientation": "h", "y": -0.2})
-    return base_layout(fig, height=480)
+    return readable_axes(base_layout(fig, height=480))     # powers of ten; the second axis its own ticks

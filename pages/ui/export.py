@@ -82,10 +82,31 @@ def follow_click(fig: go.Figure, event, pages: dict) -> None:
         st.switch_page(pages[target].file, query_params=params)
 
 
+FIT_PX = 700          # the main column at 1280x720 is about 730 px wide (Streamlit's centred layout)
+
+
+def table_width_px(df: pd.DataFrame) -> int:
+    """About how wide Streamlit's grid draws ``df``: each column sized to its longest header or cell
+    (about 7.5 px a character, 24 px of padding), clamped to 60..500 px as the grid clamps it."""
+    total = 0
+    for col in df.columns:
+        cells = df[col].head(200).astype(str).str.len()
+        longest = max(len(str(col)), int(cells.max()) if len(cells) else 0)
+        total += min(500, max(60, int(longest * 7.5) + 24))
+    return total
+
+
 def show_table(df: pd.DataFrame, name: str, *, summary: str | None = None, height: int | None = None) -> None:
-    """A dataframe with a CSV export and an optional summary line."""
+    """A dataframe with a CSV export and an optional summary line. A table wider than the page
+    keeps its first column pinned and says that it scrolls sideways (the grid's own scroll bar
+    only shows on hover), so no column looks cut off."""
     slug = _slug(name)
-    st.dataframe(df, hide_index=True, height=height or "auto", key=f"tbl-{slug}")
+    wide = table_width_px(df) > FIT_PX and len(df.columns) > 1
+    config = {df.columns[0]: st.column_config.Column(pinned=True)} if wide else None
+    st.dataframe(df, hide_index=True, height=height or "auto", key=f"tbl-{slug}", column_config=config)
+    if wide:
+        st.caption(f"↔ {len(df.columns)} columns, wider than the page: scroll the table sideways (the first "
+                   "column stays), or download the CSV below.")
     if summary:
         st.caption(summary)
     st.download_button("CSV", data=lambda: df.to_csv(index=False).encode(), file_name=f"{slug}.csv",
