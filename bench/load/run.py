@@ -336,9 +336,7 @@ def sessions_from(log: Path) -> list[tuple[float, int, int]]:
 
 
 def soak_report(run: dict, after, log: Path, args) -> str:
-    import plotly.graph_objects as go
-
-    from core.figures.export import to_bytes
+    import json
     series, row = run["series"], run["row"]
     t = np.array([s for s, _ in series]) / 60
     mb = np.array([r for _, r in series]) / 2**20
@@ -346,17 +344,16 @@ def soak_report(run: dict, after, log: Path, args) -> str:
     start10 = mb[last][0]
     growth = (mb[last].max() - start10) / start10 * 100
     sess = sessions_from(log)
-    fig = go.Figure(go.Scatter(x=t, y=mb, mode="lines", name="server RSS"))
-    if after:
-        fig.add_trace(go.Scatter(x=t[-1] + np.array([a for a, _ in after]) / 60,
-                                 y=np.array([r for _, r in after]) / 2**20, mode="lines",
-                                 line={"dash": "dot"}, name="after the users left"))
-    fig.add_vrect(x0=t[-1] - 10, x1=t[-1], fillcolor="#E69F00", opacity=0.12, line_width=0,
-                  annotation_text=f"last 10 min: +{growth:.1f} %", annotation_position="top left")
-    fig.update_layout(xaxis_title="minutes", yaxis_title="RSS (MiB)", height=380,
-                      title=f"Soak: {args.users} users, {args.minutes} min, one process")
-    png = RESULTS / "soak_rss.png"
-    png.write_bytes(to_bytes(fig, "png", title=None, source="Transformer Atlas, bench/load/run.py soak"))
+    data = {"users": args.users, "minutes": args.minutes, "growth_pct": growth,
+            "t_s": [s for s, _ in series], "rss": [r for _, r in series],
+            "after_t_s": [a for a, _ in after], "after_rss": [r for _, r in after],
+            "sessions": sess}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "soak_series.json").write_text(json.dumps(data))
+    plot = [sys.executable, "-m", "bench.load.plot_soak", str(RESULTS / "soak_series.json"), str(RESULTS / "soak_rss.png")]
+    for _ in range(3):                          # kaleido's Chromium can fail to start on a loaded machine
+        if subprocess.run(plot, cwd=ROOT, timeout=300, capture_output=True).returncode == 0:
+            break
     held_end = sess[-1][2] if sess else "?"
     peak_held = max((h for _, _, h in sess), default=0)
     errors = sum(1 for _, _, ok in run["times"] if not ok)
