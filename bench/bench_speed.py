@@ -128,27 +128,30 @@ def dtype_rows() -> list[dict]:
     return rows
 
 
-def _wall_and_cpu(fn, repeat: int) -> tuple[float, float]:
-    """Median wall and median process CPU seconds of ``fn()`` over ``repeat`` runs, after one warm-up."""
-    fn()
-    wall, cpu = [], []
-    for _ in range(repeat):
-        w, c = time.perf_counter(), time.process_time()
+def _alternated(fns: list, repeat: int) -> list[tuple[float, float]]:
+    """Median wall and median process CPU seconds of each of ``fns``, called in turn ``repeat``
+    times after one warm-up each, so a change of load falls on all of them alike."""
+    for fn in fns:
         fn()
-        wall.append(time.perf_counter() - w)
-        cpu.append(time.process_time() - c)
-    return statistics.median(wall), statistics.median(cpu)
+    wall, cpu = [[] for _ in fns], [[] for _ in fns]
+    for _ in range(repeat):
+        for i, fn in enumerate(fns):
+            w, c = time.perf_counter(), time.process_time()
+            fn()
+            wall[i].append(time.perf_counter() - w)
+            cpu[i].append(time.process_time() - c)
+    return [(statistics.median(w), statistics.median(c)) for w, c in zip(wall, cpu)]
 
 
 def bpe_rows(repeat: int = 7) -> list[dict]:
-    """Ours and `tokenizers` alternated per merge count, so both see the same load."""
+    """Ours and `tokenizers` alternated run by run, so both see the same load."""
     from core.text import bpe, word2vec
     corpus = word2vec.bundled_text()
     rows = []
     for merges in (300, 2000):
         cfg = bpe.BPEConfig(n_merges=merges, end_of_word=None)
-        ours, ours_cpu = _wall_and_cpu(lambda: bpe.train(corpus, cfg), repeat)
-        lib, lib_cpu = _wall_and_cpu(lambda: bpe.train_whitespace(corpus, merges), repeat)
+        (ours, ours_cpu), (lib, lib_cpu) = _alternated(
+            [lambda: bpe.train(corpus, cfg), lambda: bpe.train_whitespace(corpus, merges)], repeat)
         rows.append({"corpus": f"lee_background ({len(corpus):,} chars)", "merges": merges,
                      "Atlas replay, every step recorded (s)": f"{ours:.3f}",
                      "`tokenizers` BpeTrainer (s)": f"{lib:.3f}", "ratio (goal ≤ 2)": f"{ours / lib:.2f}×",
@@ -162,7 +165,8 @@ def bpe_section(repeat: int = 7) -> str:
     return f"""
 ## BPE replay against `tokenizers` (median of {repeat})
 Same corpus and merge count, whitespace split and no end-of-word marker on both sides. The replay
-records every step (pair, count, new symbol, vocabulary and corpus size); its counts are updated
+records every step (pair, count, new symbol, vocabulary and corpus size), the two alternated run by
+run; its counts are updated
 at the positions of each merge (Sennrich's `update_pair_statistics`), and `tests/test_bpe.py` checks
 every step against a full recount. `tokenizers` may use both cores; the last column is process CPU
 time (all threads). {_when(start)}

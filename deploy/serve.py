@@ -8,13 +8,15 @@ and every link runs app.py (navigation, shared sidebar, tour banner). Used by ``
 browser tests, the load test and the nginx replicas.
 
 A background thread warms the engine once the server is up: it imports torch and transformers,
-loads the default causal model into the process-wide registry (``core.runtime.models.load``) and
-runs one short forward pass, so the memory-mapped weights are paged in. It starts after
-``IDLE_S`` seconds without a visitor, or half a second after the first visitor connects: importing
+loads the default causal model into the process-wide registry (``core.runtime.models.load``) and,
+if no visitor has come yet, runs one short forward pass, so the memory-mapped weights are paged
+in. It starts after ``IDLE_S`` seconds without a visitor, or half a second after the first visitor connects: importing
 torch holds the GIL for long stretches, and started any earlier it would hold up the server
 sending the first browser its page. app.py itself imports no torch, so the navigation and the
 model-free parts of a page paint first. The warm-up and the pages import the engine under one lock
-(``core.runtime.warmup``): two threads importing transformers at once can fail half-way.
+(``core.runtime.warmup``): two threads importing transformers at once can fail half-way. The lock
+covers only the imports; a page then waits for the default model's load if it asks for that model,
+never for the warm-up's forward pass.
 ``ATLAS_WARM=0`` turns the warm-up off.
 """
 from __future__ import annotations
@@ -36,7 +38,9 @@ def disable_legacy_pages_folder() -> None:
 IDLE_S = 3.0
 
 
-def _wait_for_first_visitor(idle_s: float = IDLE_S) -> None:
+def _wait_for_first_visitor(idle_s: float = IDLE_S) -> bool:
+    """Return True once the first visitor has connected (after half a second), False after
+    ``idle_s`` with none or when the server stops."""
     from streamlit.runtime import Runtime
     from streamlit.runtime.runtime import RuntimeState
     deadline = None
@@ -45,22 +49,23 @@ def _wait_for_first_visitor(idle_s: float = IDLE_S) -> None:
             state = Runtime.instance().state
             if state == RuntimeState.ONE_OR_MORE_SESSIONS_CONNECTED:
                 time.sleep(0.5)                  # let the first script run send its model-free part
-                return
+                return True
             if state in (RuntimeState.STOPPING, RuntimeState.STOPPED):
-                return
+                return False
             if state == RuntimeState.NO_SESSIONS_CONNECTED:
                 deadline = deadline or time.monotonic() + idle_s
                 if time.monotonic() > deadline:
-                    return
+                    return False
         time.sleep(0.05)
 
 
 def warm() -> None:
     """Wait for the first visitor (or ``IDLE_S`` of none), then ``core.runtime.warmup.warm``: the
-    engine's imports, the default model and one forward pass, under the lock pages import under."""
-    _wait_for_first_visitor()
+    engine's imports (under the lock pages import under), the default model, and one forward pass
+    only if nobody is visiting yet (a visitor's page runs its own)."""
+    visitor = _wait_for_first_visitor()
     from core.runtime import warmup
-    warmup.warm()
+    warmup.warm(forward=not visitor)
 
 
 def start_warm_thread() -> threading.Thread | None:

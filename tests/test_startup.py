@@ -28,6 +28,14 @@ def test_warm_thread_can_be_switched_off(monkeypatch):
     assert serve.start_warm_thread() is None
 
 
+def _fresh_process(code: str) -> str:
+    """stdout of ``code`` run in a new interpreter (float32, offline), which must succeed."""
+    env = {**os.environ, "ATLAS_DTYPE": "float32", "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         timeout=600, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
+
 
 def test_engine_imports_once_under_one_lock_while_the_warm_up_runs():
     """The warm-up thread and a page importing the engine at the same moment both get whole
@@ -37,11 +45,7 @@ def test_engine_imports_once_under_one_lock_while_the_warm_up_runs():
             "t = threading.Thread(target=warmup.warm); t.start(); warmup.import_engine(); "
             "from transformers import AutoConfig, WhisperForConditionalGeneration; t.join(); "
             "print(warmup.ENGINE_LOCK.acquire(timeout=1))")
-    env = {**os.environ, "ATLAS_DTYPE": "float32", "HF_HUB_OFFLINE": "1"}
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         timeout=600, env=env)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.strip() == "True"
+    assert _fresh_process(code).strip() == "True"
 
 
 def test_engine_import_covers_the_default_models_load():
@@ -51,9 +55,5 @@ def test_engine_import_covers_the_default_models_load():
             "from core.runtime import models; lm = models.load(models.DEFAULT_CAUSAL); "
             "print(sorted(m for m in set(sys.modules) - before if m.startswith(('transformers', 'torch')))); "
             "print(type(lm.model).__name__ == models.DEFAULT_CAUSAL_CLASS)")
-    env = {**os.environ, "ATLAS_DTYPE": "float32", "HF_HUB_OFFLINE": "1"}
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         timeout=600, env=env)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.split() == ["[]", "True"]
+    assert _fresh_process(code).split() == ["[]", "True"]
 
