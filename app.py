@@ -32,7 +32,8 @@ with st.sidebar:
     st.caption("Every control is in the URL: copy the address bar to share this exact view.")
 
 overlay()
-if page.url_path != "home":            # home paints its model-free title first, then imports
+if page.url_path not in ("", "home"):  # home paints its model-free title first, then imports (home,
+    # the default page, has url_path "" when opened at "/": missing that imported torch before its title)
     from core.runtime import warmup
     warmup.import_engine()
 try:

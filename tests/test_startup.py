@@ -57,3 +57,29 @@ def test_engine_import_covers_the_default_models_load():
             "print(type(lm.model).__name__ == models.DEFAULT_CAUSAL_CLASS)")
     assert _fresh_process(code).split() == ["[]", "True"]
 
+
+
+TITLE_FIRST = """
+import sys
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+seen = []
+real = st.title
+def title(*a, **k):
+    seen.append("torch" in sys.modules)
+    return real(*a, **k)
+st.title = title
+from deploy.serve import disable_legacy_pages_folder
+disable_legacy_pages_folder()
+AppTest.from_file("app.py", default_timeout=300).run()
+print(seen[:1])
+"""
+
+
+def test_home_at_the_root_url_draws_its_title_before_torch_is_imported():
+    """Opened at "/", home is the default page with url_path "": app.py must not import the engine
+    for it before the page runs (it did, and the title left the server 10 s late)."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ATLAS_WARM": "0"}
+    out = subprocess.run([sys.executable, "-c", TITLE_FIRST], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert out.stdout.strip().splitlines()[-1] == "[False]", out.stderr[-2000:]
