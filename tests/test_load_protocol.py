@@ -1,12 +1,9 @@
 """The load generator's leak check reads what a run showed the way a person reads it: a tag split
 across token pills still counts (issue #17: the check was weak because pills split the tag)."""
-import re
-
-from bench.load.protocol import Run, visible_text
+from bench.load.protocol import TAG, Run, visible_text
 from core.runtime import models
 from pages.ui.tokens import pills_html
 
-TAG = re.compile(r"qz\d{4}")
 
 
 def _pills(text: str) -> str:
@@ -26,3 +23,9 @@ def test_a_tag_split_across_pills_is_found():
 def test_visible_text_drops_markup_and_reads_marks():
     assert visible_text("<b title='qz9999'>a&amp;b</b>·c") == "a&b c"   # attributes are not shown text
     assert Run(0.0, "ok", text=["plain qz0001 and qz0002"]).tags(TAG) == {"qz0001", "qz0002"}
+
+
+def test_a_tag_inside_base64_chart_data_is_not_a_leak():
+    """Plotly sends arrays as base64; "qz" + 4 digits occurs there by chance and is no user's text."""
+    spec = '{"z": {"dtype": "f4", "bdata": "AAAAqz1234PQ+/"}, "text": ["The qz0007 cat"]}'
+    assert Run(0.0, "ok", text=[spec]).tags(TAG) == {"qz0007"}

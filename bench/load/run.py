@@ -24,7 +24,6 @@ import locust  # noqa: F401,I001 - locust's gevent patches sockets first
 import argparse
 import itertools
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -40,11 +39,10 @@ from locust import User, between, task
 from locust.env import Environment
 
 from bench.common import RESULTS, md_table, write_report, write_section
-from bench.load.protocol import Session, visible_text
+from bench.load.protocol import TAG, Session, visible_text
 from bench.load.report import INTRO, PARTS, TITLE
 
 ROOT = Path(__file__).resolve().parents[2]
-TAG = re.compile(r"qz\d{4}")
 PAGES = ("home", "attention", "scaling", "sparse")
 TEXT_PAGES = {"home": ("Your sentence", "Layer (stages 4 and 5)", 30), "attention": ("Text", "Head", 9)}
 BUDGET_S = 1.0                    # faults: the hosted run budget the hog's sweeps run under
@@ -360,7 +358,8 @@ def soak_report(run: dict, after, log: Path, args) -> str:
     verdict = "PASS" if growth <= 5 and errors == 0 else "FAIL"
     body = (f"- {args.users} protocol-level users for {args.minutes} min against one process, each leaving after "
             f"{PER_VISIT} interactions for a new visitor (a new Streamlit session); then {args.after:.0f} s with no users.\n"
-            f"- Interactions: {row['n']}; **errors: {errors}**; leaks: {row['leaks']}; server CPU-s per interaction "
+            f"- Interactions: {row['n']}; **errors: {errors}** {row['errors'] or ''}; leaks: {row['leaks']} "
+            f"{row['leak_notes'] or ''}; server CPU-s per interaction "
             f"{row['cpu_per_interaction']:.2f}; load {row['load']:.1f} at the end.\n"
             f"- Cold p50/p95 {row['cold'][2]:.2f}/{row['cold'][3]:.2f} s; warm {row['warm'][2]:.2f}/{row['warm'][3]:.2f} s.\n"
             f"- **RSS:** {mb[0]:.0f} MiB after warm-up, {mb.max():.0f} MiB peak, {mb[-1]:.0f} MiB at the end; the last "
