@@ -154,25 +154,23 @@ def server_procs(pids: list[int]) -> list[psutil.Process]:
     return out
 
 
-def cpu_s(procs) -> float:
-    total = 0.0
-    for p in procs:
-        try:
-            t = p.cpu_times()
-            total += t.user + t.system
-        except psutil.Error:
-            pass
-    return total
-
-
-def rss(procs) -> int:
+def _total(procs, read) -> float:
+    """``read(process)`` summed over the processes still alive (a restarted replica's old pid is gone)."""
     total = 0
     for p in procs:
         try:
-            total += p.memory_info().rss
+            total += read(p)
         except psutil.Error:
             pass
     return total
+
+
+def cpu_s(procs) -> float:
+    return float(_total(procs, lambda p: sum(p.cpu_times()[:2])))      # user + system
+
+
+def rss(procs) -> int:
+    return int(_total(procs, lambda p: p.memory_info().rss))
 
 
 def serve(port: int, session_log: Path | None = None, env: dict | None = None) -> subprocess.Popen:
