@@ -25,10 +25,8 @@ modules, so neither can be avoided from here without hiding installed packages f
 from __future__ import annotations
 
 import threading
-import time
 
 ENGINE_LOCK = threading.RLock()
-FLUSH_S = 0.2          # Streamlit's event loop flushes each session's messages about every 10 ms
 _ready = threading.Event()
 
 
@@ -36,11 +34,6 @@ def import_engine() -> None:
     """Import torch, transformers and the model registry (once; thread-safe, cheap afterwards)."""
     if _ready.is_set():
         return
-    # Importing torch holds the GIL for seconds at a time (loading its libraries), so Streamlit's
-    # event loop could not send what the page has drawn so far (home's title) until it is done:
-    # measured at the protocol level, the title left the server 10.4 s after the sidebar. A short
-    # sleep first releases the GIL while the loop flushes those deltas to the browser.
-    time.sleep(FLUSH_S)
     with ENGINE_LOCK:
         if _ready.is_set():
             return
