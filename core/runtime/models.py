@@ -290,8 +290,9 @@ def _load(name: str, dtype: torch.dtype) -> LoadedModel:
         auto = AutoModelForCausalLM if causal else AutoModel
         if spec.kind == "speech":
             from transformers import WhisperForConditionalGeneration as auto
-        model = auto.from_pretrained(path, dtype=dtype, attn_implementation="sdpa",
-                                     trust_remote_code=False)
+        from core.runtime import attention_kernels      # sliding layers in query blocks (Gemma 3)
+        impl = attention_kernels.implementation_for(cfg)     # chosen here; a loaded model is never changed
+        model = auto.from_pretrained(path, dtype=dtype, attn_implementation=impl, trust_remote_code=False)
         tok = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
     except (OSError, ValueError) as exc:
         hint = (" The hub is unreachable in offline mode (HF_HUB_OFFLINE=1)."
