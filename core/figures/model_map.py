@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.figures.theme import OKABE_ITO, base_layout
-from core.runtime.adapters.base import BIDIRECTIONAL, GLOBAL, LOCAL, Architecture, Part, Stack
+from core.runtime.architecture import BIDIRECTIONAL, GLOBAL, LOCAL, Architecture, Part, Stack
 
 BOX_W, BOX_H, ROW = 0.8, 0.6, 3.4
 FILL = {"input": "#EEEEEE", "embed": "#CFE3F2", "position": "#CFE3F2", "norm": "#F2F2F2",

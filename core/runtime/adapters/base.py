@@ -14,6 +14,8 @@ hooks, nothing written to the shared model):
 - ``final_norm(h)`` and ``unembed(h)``: the read-out to logits;
 - ``architecture()``: a description of the whole model (stacks, each block's sublayers in order,
   per-layer types, sizes) that the model map draws; no tensors, read from the config and modules.
+  Its vocabulary (``Architecture``, ``Stack``, ``Part``, ``HeadLayout``) lives in the torch-free
+  ``core.runtime.architecture``, so a stored description can be drawn before torch is imported.
 
 Shape names: head, q_pos, k_pos, pos, d_model, d_head, vocab. A residual stream is (pos, d_model).
 """
@@ -23,31 +25,9 @@ from dataclasses import dataclass
 
 import torch
 
+from core.runtime.architecture import (ADD, BIDIRECTIONAL, GLOBAL, LOCAL, Architecture, HeadLayout, Part,  # noqa: F401
+                                       Stack, layout_of)
 from core.runtime.errors import UnsupportedArchitecture
-
-GLOBAL, LOCAL, BIDIRECTIONAL = "global", "local", "bidirectional"
-
-
-@dataclass(frozen=True)
-class HeadLayout:
-    n_heads: int          # query heads
-    n_kv_heads: int       # key/value heads (fewer under GQA/MQA)
-    d_head: int
-
-    @property
-    def group(self) -> int:
-        """Query heads per KV head; query head h reads KV head h // group (as in HF)."""
-        return self.n_heads // self.n_kv_heads
-
-    def kv_head_of(self, head: int) -> int:
-        return head // self.group
-
-
-def layout_of(config) -> HeadLayout:
-    n_heads = config.num_attention_heads
-    n_kv = getattr(config, "num_key_value_heads", None) or n_heads
-    d_head = getattr(config, "head_dim", None) or config.hidden_size // n_heads
-    return HeadLayout(n_heads, n_kv, d_head)
 
 
 @dataclass(frozen=True)
@@ -72,45 +52,6 @@ class BlockOut:
     attn: AttentionOut
     mlp: torch.Tensor                    # (pos, d_model)
     out: torch.Tensor                    # (pos, d_model)
-
-
-@dataclass(frozen=True)
-class Part:
-    """One step of the model's diagram, in the order data flows through it."""
-    kind: str            # input, embed, position, norm, attention, cross_attention, add, mlp, unembed, output
-    label: str           # what the family calls it: "RMSNorm", "SwiGLU MLP"
-    note: str = ""       # one line on what it does, for hover text
-
-
-@dataclass(frozen=True)
-class Stack:
-    """A stack of identical blocks with what comes before and after it (a decoder, an encoder)."""
-    name: str
-    embed: tuple[Part, ...]               # input and embedding, before layer 0
-    block: tuple[Part, ...]               # one layer's sublayers in order (norms, attention, adds, MLP)
-    layer_types: tuple[str, ...]          # per layer: global, local or bidirectional
-    head: tuple[Part, ...]                # after the last layer: final norm, unembedding, output
-    d_model: int
-    layout: HeadLayout
-    d_ff: int
-    vocab: int | None = None
-    window: int | None = None             # keys a local layer sees, itself included
-    positions: int | None = None          # a fixed length (Whisper's 1,500 frames); None: the input's
-    reads: str | None = None              # the stack a cross-attention reads its keys/values from
-    input_shape: tuple[int, ...] | None = None   # what enters when it is not token ids: (80, 3000) mel
-
-    @property
-    def n_layers(self) -> int:
-        return len(self.layer_types)
-
-
-@dataclass(frozen=True)
-class Architecture:
-    family: str
-    stacks: tuple[Stack, ...]
-
-
-ADD = Part("add", "+", "residual add: the sublayer's write joins the stream")
 
 
 def causal_mask(n_q: int, n_k: int | None = None, rows: torch.Tensor | None = None,
