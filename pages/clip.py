@@ -9,7 +9,7 @@ from core.vision import synthetic_shapes
 from core.vision import vit as vision
 from pages.ui import guard, url_multiselect, url_select, url_text
 from pages.ui import clip_sections as sec
-from pages.ui import vit_sections as vsec
+from pages.ui import clip_compare
 
 SCENES = [f"synthetic scene {i}" for i in range(1, 5)]
 TEXTS = ("a small purple square and a large purple square\na red circle on the left\n"
@@ -43,6 +43,6 @@ with guard("the CLIP similarities"):
 
 st.header("5 · What training data does to attention")
 with guard("the attention comparison"):
-    vsec.compare_with_dinov2(model, {u.name: u.getvalue() for u in ups})
+    clip_compare.compare_with_dinov2(model, {u.name: u.getvalue() for u in ups})
 
 sec.live_training(limits.hosted())

@@ -4,6 +4,7 @@ import streamlit as st
 
 from pages.ui import guard
 from pages.ui import kv_sections as sections
+from pages.ui import mla_sections
 
 st.title("KV cache & multi-head latent attention")
 st.write("While generating, a decoder keeps every past token's keys and values so it never recomputes "
@@ -28,8 +29,8 @@ st.warning("The weights below are **random** (seeded): this is DeepSeek-V2's MLA
            icon=":material/casino:")
 preset = "small (fast)"
 with guard("the MLA decode"):
-    preset = sections.mla_decode()
+    preset = mla_sections.mla_decode()
 
 st.header("Naive vs weight-absorbed MLA: where absorbed wins")
 with guard("the naive-vs-absorbed measurement"):
-    sections.naive_vs_absorbed(preset)
+    mla_sections.naive_vs_absorbed(preset)

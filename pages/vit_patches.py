@@ -9,6 +9,7 @@ from core.vision import clip
 from core.vision import dinov2
 from core.vision import vit as vision
 from pages.ui import guard, url_select, url_slider
+from pages.ui import vision_cache as cache
 from pages.ui import vit_sections as sec
 
 UPLOAD = "upload…"
@@ -58,8 +59,8 @@ with guard("the ViT analysis"):
                    "the mechanics (patches, tokens, shapes of the maps), not what the model 'understands'. "
                    "DINOv2 shows what a ViT trained on photos does.", icon=":material/info:")
     fusion = url_select("Rollout: fuse heads by", ["mean", "max"], "fusion", "mean", radio=True)
-    key = (model, label, sec.digest(data), fusion, resolution)
-    view = sec.View(sec.analyse(*key, data), key, data)
+    key = (model, label, cache.digest(data), fusion, resolution)
+    view = cache.View(cache.analyse(*key, data), key, data)
     if view.a.note:
         st.info(view.a.note, icon=":material/straighten:")
     sec.patches(view)

@@ -16,7 +16,7 @@ from core.vision import clip
 from core.vision import tiny_clip
 from core.vision import vit as vision
 from pages.ui import show_figure, url_multiselect, url_select, url_slider, url_text
-from pages.ui import vit_sections as vsec
+from pages.ui import vision_cache as vsec
 
 load_clip = vsec.load_model                 # one cache for the vision models of both pages
 get_image = vsec.get_image

@@ -1,28 +1,19 @@
-"""The four views of the embeddings page: static GloVe vectors, word2vec trained live, static vs
-contextual vectors, and positional encodings (sinusoidal and RoPE). Each view reads its own widgets,
-calls core.text (glove, word2vec, contextual, positional) and renders core.figures.embeddings."""
+"""Two of the embeddings page's four views, static GloVe vectors and static vs contextual vectors, and
+the pieces the other two share (word2vec_tab: the vector views; positions_tab: SmolLM2's config).
+Each view reads its own widgets, calls core.text (glove, contextual) and renders core.figures.embeddings."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import streamlit as st
-import torch
 
 from core.text import contextual as ctx
 from core.text import glove as emb
-from core.runtime import limits
 from core.runtime import models
-from core.text import positional
-from core.text import word2vec
 from core.figures import basic
 from core.figures import embeddings as figs
-from pages.ui.budget import expensive
-from pages.ui import guard, show_figure, url_select, url_slider, url_text, url_toggle
+from pages.ui import guard, show_figure, url_select, url_slider, url_text
 from pages.ui.engine import run_model
-
-W2V_WORDS = ("afghanistan", "taliban", "arafat", "sharon", "palestinian", "israeli", "minister", "prime",
-             "police", "fire", "sydney", "australia")
-
 
 @st.cache_resource(show_spinner="Loading GloVe 6B 50d (400,000 words, once per server)…")
 def glove():
@@ -93,65 +84,6 @@ def static_view() -> None:
                  "king, queen, man, woman, paris, france, berlin, germany, apple, banana")
 
 
-def word2vec_view() -> None:
-    """Train word2vec on the bundled corpus or pasted text, then the same three views on it."""
-    st.write("Skip-gram predicts the context words around a centre word; CBOW predicts the centre from its "
-             "context. Negative sampling contrasts each true pair with k noise words drawn from P(w) ∝ f(w)^α, α = 3/4.")
-    cap = word2vec.caps()
-    source = url_select("Corpus", ["bundled", "pasted"], "w2v_corpus", "bundled", radio=True,
-                        format_func=lambda s: {"bundled": "gensim lee_background (300 news stories)",
-                                               "pasted": "paste your own"}[s])
-    pasted = url_text("Training text (one sentence or document per line)", "w2v_text", "", area=True) \
-        if source == "pasted" else ""
-    c = st.columns(4)
-    d = word2vec.DEFAULT
-    with c[0]:
-        sg = url_select("Objective", [1, 0], "sg", d.sg, format_func={1: "skip-gram", 0: "CBOW"}.get)
-    sliders = [("Negative samples k", "neg", 1, cap.max_negative, d.negative, 1),
-               ("Noise exponent α", "alpha", 0.0, 1.0, d.ns_exponent, 0.05),
-               ("Window", "window", 1, cap.max_window, d.window, 1),
-               ("Vector size", "size", 10, cap.max_vector_size, d.vector_size, 10),
-               ("Min count", "min_count", 1, 20, d.min_count, 1), ("Epochs", "epochs", 1, cap.max_epochs, min(d.epochs, cap.max_epochs), 1)]
-    values = {}
-    for i, (label, key, lo, hi, default, step) in enumerate(sliders):
-        with c[(i + 1) % 4]:
-            values[key] = url_slider(label, key, lo, hi, default, step=step)
-    st.caption(f"Caps{' (hosted mode)' if limits.hosted() else ''}: {cap.max_epochs} epochs, vector size "
-               f"{cap.max_vector_size}, window {cap.max_window}, k ≤ {cap.max_negative}, corpus "
-               f"{limits.current().max_corpus_chars:,} characters.")
-    with guard("word2vec training"):
-        cfg = word2vec.W2VConfig(sg=sg, negative=values["neg"], ns_exponent=values["alpha"], window=values["window"],
-                                 vector_size=values["size"], min_count=values["min_count"], epochs=values["epochs"])
-        corpus = word2vec.bundled_text() if source == "bundled" else pasted
-        key = (cfg, hash(corpus))
-        if st.session_state.get("w2v-key") != key:
-            word2vec.check_config(cfg)
-            sents = word2vec.sentences_from_text(corpus)
-            bar = st.progress(0.0, text="Training…")
-            with expensive("training"):
-                res = word2vec.train(sents, cfg, lambda i, n, loss: bar.progress(i / n, text=f"epoch {i}/{n}: loss {loss:,.0f}"))
-            bar.empty()
-            st.session_state.update({"w2v-key": key, "w2v": res})
-        res = st.session_state["w2v"]
-        show_figure(basic.lines(range(1, len(res.epoch_loss) + 1), {"training loss": res.epoch_loss},
-                                x_title="epoch", y_title="loss (gensim, summed over the epoch)"), "w2v-loss",
-                    data=pd.DataFrame({"epoch": range(1, len(res.epoch_loss) + 1), "loss": res.epoch_loss}),
-                    summary=f"Trained in {res.seconds:.1f} s on {res.n_words:,} words: {res.vocab_size:,} words kept; "
-                            f"loss {res.epoch_loss[0]:,.0f} → {res.epoch_loss[-1]:,.0f} (gensim's running loss is a "
-                            "rough running sum, not a held-out metric).")
-        st.info("**How much text analogies need.** The bundled corpus has about 58,000 words; Mikolov et al. "
-                "(2013, *Efficient Estimation of Word Representations in Vector Space*) measured analogies on "
-                "models trained on up to 6 billion. Here nearest neighbours work (afghanistan: taliban, tora, bora) "
-                "and so does one analogy the news stories support, "
-                f"{' − '.join(word2vec.DEFAULT_ANALOGY[:2])} + {word2vec.DEFAULT_ANALOGY[2]} ≈ "
-                f"{word2vec.DEFAULT_ANSWER} (two leaders); king − man + woman does not. The *Static vectors "
-                "(GloVe)* view, trained on 6 billion tokens, shows the classic analogies.")
-        known = [w for w in W2V_WORDS if w in res.kv.key_to_index] or res.kv.index_to_key[:10]
-        abc = word2vec.DEFAULT_ANALOGY if all(w in res.kv.key_to_index for w in word2vec.DEFAULT_ANALOGY) \
-            else tuple((known * 3)[1:4])
-        vector_views(res.kv, "w2v_", known[0], abc, ", ".join(known))
-
-
 def contextual_view() -> None:
     """One word in several sentences: GloVe's one vector against MiniLM's and SmolLM2's hidden states."""
     st.write("A static vector is the same in every sentence. A transformer's hidden state for the same word "
@@ -186,45 +118,3 @@ def contextual_view() -> None:
                                        for l in range(mv.n_layers + 1) for s in range(len(r.sentences))]),
                     summary=f"{name}: “{r.word}” in each sentence from layer 0 (circle) to {mv.n_layers} (star); "
                             f"the two axes hold {sum(mv.explained):.0%} of the variance.")
-
-
-def positional_view() -> None:
-    """The sinusoidal table, its offset-only dot products, and RoPE on SmolLM2's settings."""
-    st.write("Attention alone ignores order. The 2017 Transformer adds a fixed sinusoidal vector to each token; "
-             "RoPE (used by SmolLM2, LLaMA) instead rotates every query/key pair by an angle proportional to position.")
-    c = st.columns(3)
-    with c[0]:
-        n_pos = url_slider("Positions", "n_pos", 8, 512, 100)
-    with c[1]:
-        d_model = url_select("d_model", [16, 64, 128, 256, 512], "d_model", 128)
-    with c[2]:
-        base = url_select("Base", [10000, 100000, 500000], "base", 10000, format_func=lambda b: f"{b:,}")
-    with guard("the positional encodings"):
-        pe = positional.sinusoidal(n_pos, d_model, base).numpy()
-        show_figure(figs.pe_table(pe), "pe-table", data=pd.DataFrame(pe),
-                    summary=f"PE[p, 2i] = sin(p / {base:,}^(2i/{d_model})), PE[p, 2i+1] = cos(…): dim 0 repeats every "
-                            f"{2 * np.pi:.1f} positions, the last pair every {2 * np.pi * base ** ((d_model - 2) / d_model):,.0f}.")
-        ks = range(n_pos)
-        dots = positional.pe_dot_offsets(d_model, n_pos - 1, (0, 10, 50), base).numpy()
-        show_figure(figs.offset_lines(ks, {f"start p = {p}": d for p, d in zip((0, 10, 50), dots)}, y_title="PE(p) · PE(p+k)"),
-                    "pe-dot", data=pd.DataFrame(dots.T, columns=["p0", "p10", "p50"]).assign(k=list(ks)),
-                    summary=f"The three lines coincide (max gap {np.ptp(dots, axis=0).max():.1e}): the dot product "
-                            f"depends on the offset k only, falling from {dots[0, 0]:.0f} at k = 0.")
-        smol = positional.rope_settings(smollm_config())
-        st.subheader("RoPE: q·k depends only on the offset")
-        st.markdown(f"SmolLM2's config: RoPE base **{smol['rope_theta']:,.0f}**, type `{smol['rope_type']}`, head size "
-                    f"**{smol['d_head']}**, context {smol['max_position_embeddings']:,} positions.")
-        same = url_toggle("Use the same vector as query and key", "same", True)
-        g = torch.Generator().manual_seed(0)
-        q = torch.randn(smol["d_head"], generator=g)
-        k = q.clone() if same else torch.randn(smol["d_head"], generator=g)
-        grid = positional.rope_scores(q, k, 32, base).numpy()
-        show_figure(figs.score_grid(grid), "rope-grid", data=pd.DataFrame(grid),
-                    summary=f"The same q and k placed at every position (base {base:,}): each diagonal is constant "
-                            f"(largest spread along a diagonal {max(np.ptp(np.diagonal(grid, o)) for o in range(-31, 32)):.1e}).")
-        curves = {f"base {b:,}": positional.rope_offset_curve(q, k, n_pos - 1, b, starts=(0,))[0].numpy()
-                  for b in (10000, 100000, 500000)}
-        show_figure(figs.offset_lines(ks, curves, y_title="R(m)q · R(m+k)k"), "rope-bases",
-                    data=pd.DataFrame(curves).assign(k=list(ks)),
-                    summary="A larger base rotates slower pairs, so q·k changes more slowly with distance: "
-                            + ", ".join(f"{n}: {v[min(len(v) - 1, 50)]:.1f} at k = {min(len(v) - 1, 50)}" for n, v in curves.items()) + ".")

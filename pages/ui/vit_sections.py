@@ -1,12 +1,7 @@
-"""Sections of the ViT patches page, the caches it shares with the CLIP page, and that page's one
-comparison with DINOv2. Each section reads
-its own widgets and renders cached figure builders; the analysis is one ``core.vision.analyse_image``
-call (core.vision.analysis), the maths in core.vision.vit / features, the figures in
-core.figures.vision."""
+"""Sections of the ViT patches page. Each reads its own widgets and renders the cached figure
+builders of ``pages.ui.vision_cache``; the analysis is one ``core.vision.analyse_image`` call
+(core.vision.analysis), the maths in core.vision.vit / features, the figures in core.figures.vision."""
 from __future__ import annotations
-
-import hashlib
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -14,76 +9,13 @@ import streamlit as st
 
 from core.figures import vision as figs
 from core.vision import analysis
-from core.vision import clip
 from core.vision import features
 from core.vision import vit as vision
-from pages.ui import show_figure, show_table, url_select, url_slider, url_toggle
+from pages.ui import show_figure, show_table, url_slider, url_toggle
+from pages.ui.vision_cache import View
 
 REGISTERS = "Darcet et al. 2023, “Vision Transformers Need Registers”"
 
-load_model = st.cache_resource(analysis.load, max_entries=3, show_spinner="Loading the model (once per process)…")
-get_image = st.cache_data(vision.open_image, max_entries=32, show_spinner=False)
-
-
-def digest(data: bytes | None) -> str:
-    """A short name for an upload's bytes, so caches hash 16 characters, not megabytes, per call."""
-    return "" if data is None else hashlib.sha256(data).hexdigest()[:16]
-
-
-@st.cache_data(max_entries=16, show_spinner="Running the image tower…")
-def analyse(model: str, name: str, data_id: str, fusion: str, resolution: int | None,
-            _data: bytes | None) -> vision.ImageAnalysis:
-    return analysis.analyse_image(get_image(name, _data), load_model(model), resolution, head_fusion=fusion)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def feature_pca(key: tuple, threshold: float, _data: bytes | None) -> features.FeaturePCA:
-    a = analyse(*key, _data)
-    return features.feature_pca(a.patch_features, a.count.grid, threshold)
-
-
-BUILDERS = {
-    "grid": lambda a, v: figs.image_with_grid(a.pixels, a.count.patch_size),
-    "strip": lambda a, v: figs.patch_strip(a.patches, a.count.patch_size),
-    "pca": lambda a, v, thumbs: figs.patch_scatter(a.patch_pca, a.patches, a.count.patch_size, a.count.grid,
-                                                   explained=a.patch_pca_var, thumbnails=thumbs),
-    "pos": lambda a, v: figs.position_mosaic(a.position_sim, a.count.grid),
-    "rgb": lambda a, v, thr: figs.pca_rgb(a.pixels, v.pca(thr).rgb, v.pca(thr).foreground,
-                                          title=f"Patch features as colour (background: first component ≤ {thr:g})"),
-    "cls": lambda a, v, layer, head: figs.overlay(a.pixels, a.cls_maps[layer, head],
-                                                  title=f"CLS → patches, layer {layer} head {head}"),
-    "heads": lambda a, v: figs.head_grid(a.cls_maps, title="Every layer (rows) and head (columns)"),
-    "roll": lambda a, v, upto: figs.overlay(a.pixels, a.rollout_maps[upto],
-                                            title=f"Rollout through layers 0–{upto} ({v.key[3]} of heads)"),
-    "norms": lambda a, v: figs.norm_map(a.pixels, a.token_norms, features.high_norm_tokens(a.token_norms)[0],
-                                        title="Norm of each patch token leaving the last block (circled: high)"),
-    "norm_hist": lambda a, v: figs.norm_histogram(a.token_norms, features.high_norm_tokens(a.token_norms)[1],
-                                                  title="Patch-token norms"),
-}
-
-
-@st.cache_resource(max_entries=96, show_spinner=False)
-def figure(kind: str, key: tuple, args: tuple, _data: bytes | None):
-    """Figures are shared read-only (never mutated after this), so a warm rerun only re-sends them."""
-    view = View(analyse(*key, _data), key, _data)
-    return BUILDERS[kind](view.a, view, *args)
-
-
-@dataclass(frozen=True)
-class View:
-    """One analysis and what identifies it: key = (model, image name, upload digest, fusion, resolution)."""
-    a: vision.ImageAnalysis
-    key: tuple
-    data: bytes | None
-
-    def fig(self, kind: str, *args):
-        return figure(kind, self.key, args, self.data)
-
-    def pca(self, threshold: float) -> features.FeaturePCA:
-        return feature_pca(self.key, threshold, self.data)
-
-
-# --- sections -----------------------------------------------------------------------------------
 
 def patches(v: View) -> None:
     a, cnt = v.a, v.a.count
@@ -200,41 +132,3 @@ def high_norms(v: View) -> None:
                         "unlike the ViT-g of the paper; the marked tokens are the tail beyond the dashed cut-off."
                         if a.model == analysis.DEFAULT else
                         "Norms of this model's patch tokens; the dashed line is the cut-off used above.")
-
-
-# --- the CLIP page's one comparison --------------------------------------------------------------
-
-@st.cache_resource(max_entries=16, show_spinner=False)
-def attention_pair(model: str, name: str, data_id: str, _data: bytes | None):
-    """A CLIP tower's and DINOv2's last-layer CLS attention (mean of heads) on one image, and the figure."""
-    a = analyse(model, name, data_id, "mean", None, _data)
-    d = analyse(analysis.DEFAULT, name, data_id, "mean", 224, _data)
-    maps = a.cls_maps[-1].mean(0), d.cls_maps[-1].mean(0)
-    fig = figs.overlay_pair([(a.pixels, maps[0], model), (d.pixels, maps[1], "DINOv2 ViT-S/14")],
-                            title="Last layer: where the CLS token looks (mean of heads), each on its own scale")
-    return fig, maps
-
-
-def compare_with_dinov2(model: str, uploads: dict[str, bytes]) -> None:
-    st.write("The same photo through this CLIP's image tower and through DINOv2 ViT-S/14 (self-supervised on 142 "
-             "million photos; the ViT patches page has the rest of it).")
-    name = url_select("Photo", [vision.PASTED, *vision.PHOTOS, *uploads], "cmp_image", vision.PASTED)
-    data = uploads.get(name)
-    fig, (m_clip, m_dino) = attention_pair(model, name, digest(data), data)
-    box = vision.sample_box(name) if data is None else None
-    if box:
-        cover = [features.box_coverage(m.shape[0], box) for m in (m_clip, m_dino)]
-        where = (f"Inside the box that holds the cat ({cover[1].mean():.0%} of the image) falls "
-                 f"{features.mass_inside(m_clip, cover[0]):.0%} of {model}'s last-layer CLS attention and "
-                 f"{features.mass_inside(m_dino, cover[1]):.0%} of DINOv2's. ")
-    else:
-        where = (f"On {name} the top 10% of patches hold {features.top_share(m_clip):.0%} of {model}'s last-layer "
-                 f"CLS attention and {features.top_share(m_dino):.0%} of DINOv2's (spread evenly: 10%). ")
-    tiny = ("The tiny CLIP has only ever seen synthetic coloured shapes, so nothing in a photo is an object to it; "
-            "DINOv2 learned from photos where things are. " if model == clip.TINY else "")
-    show_figure(fig, "clip-vs-dinov2-attention",
-                data=pd.DataFrame({"model": [model] * m_clip.size + [analysis.DEFAULT] * m_dino.size,
-                                   "patch": [*range(m_clip.size), *range(m_dino.size)],
-                                   "weight": np.concatenate([m_clip.ravel(), m_dino.ravel()])}),
-                summary=where + tiny + "Attention is where the CLS token reads from, not a segmentation; whether "
-                                       "DINOv2 here was fine-tuned for saliency is unknown.")
