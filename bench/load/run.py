@@ -23,6 +23,7 @@ from __future__ import annotations
 import locust  # noqa: F401,I001 - locust's gevent patches sockets first
 import argparse
 import itertools
+import json
 import os
 import signal
 import subprocess
@@ -250,6 +251,20 @@ def stop(runner, grace_s: float = 30) -> None:
         gevent.killall(list(runner.user_greenlets), block=True, timeout=10)
 
 
+def settle(pids, quiet_cpu_s: float = 0.2, window_s: float = 2.0, limit_s: float = 180) -> float:
+    """Wait until the server has finished the work the last row's users left in flight (its
+    processes use under ``quiet_cpu_s`` CPU-seconds in ``window_s``), so a row never pays for the
+    one before it. Returns the seconds waited (``limit_s`` at most)."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit_s:
+        procs = server_procs(pids() if callable(pids) else pids)
+        before = cpu_s(procs)
+        gevent.sleep(window_s)
+        if cpu_s(procs) - before < quiet_cpu_s:
+            break
+    return time.monotonic() - t0
+
+
 def table(rows: list[dict], setup: str) -> list[dict]:
     out = []
     for r in rows:
@@ -259,7 +274,8 @@ def table(rows: list[dict], setup: str) -> list[dict]:
                         "leaks": r["leaks"] if kind == "cold" else "", "p50 s": f"{p50:.2f}", "p95 s": f"{p95:.2f}",
                         "server CPU-s / interaction": f"{r['cpu_per_interaction']:.2f}" if kind == "cold" else "",
                         "peak RSS GB": f"{r['rss_peak'] / 1e9:.2f}" if kind == "cold" else "",
-                        "load": f"{r['load']:.1f}" if kind == "cold" else ""})
+                        "load": f"{r['load']:.1f}" if kind == "cold" else "",
+                        "server idle again after s": f"{r['settle_s']:.0f}" if kind == "cold" and "settle_s" in r else ""})
     return out
 
 
@@ -282,6 +298,7 @@ def sweep(args) -> dict:
                 warm_up(url)
                 for users in args.users:
                     rows.append(drive(url, [proc.pid], users, args.seconds)["row"])
+                    rows[-1]["settle_s"] = settle([proc.pid])
                     print(rows[-1], flush=True)
             finally:
                 proc.terminate()
@@ -293,13 +310,26 @@ def sweep(args) -> dict:
                 for u in c.replica_urls:
                     warm_up(u)
                 for users in args.users:
-                    rows.append(drive(c.url, lambda: [*c.replica_pids, c.nginx_pid], users, args.seconds)["row"])
+                    pids = lambda: [*c.replica_pids, c.nginx_pid]   # noqa: E731 - a restarted replica's new pid
+                    rows.append(drive(c.url, pids, users, args.seconds)["row"])
+                    rows[-1]["settle_s"] = settle(pids)
                     print(rows[-1], flush=True)
             results[f"nginx + {replicas} replicas"] = rows
     return results
 
 
+def plot(kind: str, data: dict, json_name: str, png_name: str) -> None:
+    """Write ``data`` to bench/results/``json_name`` and draw it with bench.load.plot in a process of its own."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / json_name).write_text(json.dumps(data))
+    cmd = [sys.executable, "-m", "bench.load.plot", kind, str(RESULTS / json_name), str(RESULTS / png_name)]
+    for _ in range(3):                          # kaleido's Chromium can fail to start on a loaded machine
+        if subprocess.run(cmd, cwd=ROOT, timeout=300, capture_output=True).returncode == 0:
+            break
+
+
 def sweep_report(results: dict, seconds: float) -> str:
+    plot("sweep", {"results": results, "seconds": seconds}, "sweep_series.json", "sweep_p95.png")
     rows = [r for setup, rs in results.items() for r in table(rs, setup)]
     heads = "\n".join(f"- **{setup}**: warm p95 ≤ 1 s up to **{headline(rs, 'warm')}** users; "
                       f"cold (a new forward pass) up to **{headline(rs, 'cold')}**."
@@ -310,7 +340,7 @@ def sweep_report(results: dict, seconds: float) -> str:
                      for s, rs in results.items() for r in rs if r["errors"])
     return (f"## Users against latency ({seconds:.0f} s a row)\n\n**Headline: the largest user count with p95 ≤ 1 s**\n\n"
             f"{heads}\n\n{md_table(rows)}\n\nPer page (p95 of cold and warm interactions together, s):\n\n{pages}\n\n"
-            f"Errors by kind: {errs or 'none'}.\n")
+            f"Errors by kind: {errs or 'none'}.\n\n![p95 against users](sweep_p95.png)\n")
 
 
 def soak(args) -> str:
@@ -341,7 +371,6 @@ def sessions_from(log: Path) -> list[tuple[float, int, int]]:
 
 
 def soak_report(run: dict, after, log: Path, args) -> str:
-    import json
     series, row = run["series"], run["row"]
     t = np.array([s for s, _ in series]) / 60
     mb = np.array([r for _, r in series]) / 2**20
@@ -353,12 +382,7 @@ def soak_report(run: dict, after, log: Path, args) -> str:
             "t_s": [s for s, _ in series], "rss": [r for _, r in series],
             "after_t_s": [a for a, _ in after], "after_rss": [r for _, r in after],
             "sessions": sess}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "soak_series.json").write_text(json.dumps(data))
-    plot = [sys.executable, "-m", "bench.load.plot_soak", str(RESULTS / "soak_series.json"), str(RESULTS / "soak_rss.png")]
-    for _ in range(3):                          # kaleido's Chromium can fail to start on a loaded machine
-        if subprocess.run(plot, cwd=ROOT, timeout=300, capture_output=True).returncode == 0:
-            break
+    plot("soak", data, "soak_series.json", "soak_rss.png")
     held_end = sess[-1][2] if sess else "?"
     peak_held = max((h for _, _, h in sess), default=0)
     errors = sum(1 for _, _, ok in run["times"] if not ok)
