@@ -5,8 +5,13 @@ other, the import system breaks the resulting lock cycle by handing one thread a
 module, and a page then dies with "cannot import name 'AutoConfig' from 'transformers'". So the
 first import of the engine happens under ``ENGINE_LOCK``, by whichever thread gets there first:
 deploy.serve's warm-up thread (``warm``), or a page (``import_engine``, called by app.py before a
-page runs, and by home after its model-free title). It includes the default causal model's
-classes, so loading that model imports nothing more.
+page runs, and by home after its model map, which needs no torch: ``core.runtime.describe``). It
+includes the default causal model's classes, so loading that model imports nothing more.
+
+With a visitor already there, the warm-up waits until a page asks for the engine (or
+``VISITOR_WAIT_S``): imports hold the GIL, so a second thread importing beside the page's
+model-free part only slows it down. Measured in one process (issue #16, 2 cores): the model map's
+imports and figure took 2.6 s alone and 6.1 s beside the warm-up's engine import.
 
 The warm-up holds the lock only for those imports. It then loads the default model, which a page
 asking for the same model meanwhile waits for (``models.load`` loads each model once); with no
@@ -27,11 +32,14 @@ from __future__ import annotations
 import threading
 
 ENGINE_LOCK = threading.RLock()
+VISITOR_WAIT_S = 20.0
 _ready = threading.Event()
+_asked = threading.Event()          # a page has asked for the engine
 
 
 def import_engine() -> None:
     """Import torch, transformers and the model registry (once; thread-safe, cheap afterwards)."""
+    _asked.set()
     if _ready.is_set():
         return
     with ENGINE_LOCK:
@@ -50,9 +58,12 @@ def warm(text: str = "The capital of France is", forward: bool = True) -> None:
     page asking for it) and, if ``forward``, page its weights in with one short forward pass (no
     lock held). deploy.serve passes ``forward=False`` once a visitor is there: their page runs its
     own forward, and a second one beside it only competes for the cores (measured: first chart 29.4
-    s with it, 23.2 s with no warm-up at all, floor 3.8 s). Errors are left for the page that needs
-    the model to show."""
+    s with it, 23.2 s with no warm-up at all, floor 3.8 s); the imports then also wait until a page
+    asks for the engine (see the module's docstring). Errors are left for the page that needs the
+    model to show."""
     try:
+        if not forward:
+            _asked.wait(VISITOR_WAIT_S)
         import_engine()
         from core.runtime import models
         models.load(models.DEFAULT_CAUSAL)
