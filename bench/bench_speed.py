@@ -14,7 +14,7 @@
    training the same corpus with the same merge count (whitespace split, no end marker).
 
 First paint against the framework's floor is in ``bench/bench_app.py`` (same report file).
-Run: .venv/bin/python -m bench.bench_speed [bpe] [paint]  (named parts: only those sections, rerun)
+Run: .venv/bin/python -m bench.bench_speed [engine] [bpe] [paint]  (named parts: only those sections, rerun)
 """
 from __future__ import annotations
 
@@ -89,14 +89,15 @@ def forward_rows(peak: float, repeat: int = 3) -> tuple[list[dict], dict]:
     rows, seconds = [], {}
     for name in MODELS:
         lm = models.load(name)
+        models.run(name, attention.corpus_text(name, min(LENGTHS)))    # warm caches
         for n in LENGTHS:
             text = attention.corpus_text(name, n)
-            models.run(name, text)                                     # warm caches
-            sec, _ = median_time(lambda: _synced(models.run, name, text), repeat=repeat, warmup=0)
-            res = models.run(name, text)
+            last = []
+            sec, _ = median_time(lambda: last.append(_synced(models.run, name, text)), repeat=repeat, warmup=0)
+            res = last[-1]
             flops = forward_flops(lm, res.n_tokens)
-            row = {"model": name, "dtype": dtype_name(lm.dtype), "tokens": res.n_tokens,
-                   "forward (s)": f"{sec:.2f}", "GFLOP": f"{flops / 1e9:.0f}",
+            row = {"model": name, "dtype": dtype_name(lm.dtype), "attention": lm.config._attn_implementation,
+                   "tokens": res.n_tokens, "forward (s)": f"{sec:.2f}", "GFLOP": f"{flops / 1e9:.0f}",
                    "GFLOP/s": f"{flops / sec / 1e9:.0f}", "% of faster peak": f"{100 * flops / sec / 1e9 / peak:.0f}%"}
             if n == max(LENGTHS):
                 ov, _ = median_time(lambda: _synced(stats.overview, res), repeat=repeat, warmup=0)
@@ -189,30 +190,31 @@ def cpu_name() -> str:
     return f"{os.cpu_count()} cores"
 
 
-def run_all() -> tuple[str, dict]:
-    """Every CPU/GPU engine row of the report, and the figures others need."""
+def engine_section(repeat: int = 3) -> tuple[str, dict]:
+    """The GEMM peak, the forward rows with the overview against them, and bf16 against float32."""
     from core.runtime import device
     start_load = load_average()
     (fp32, n32), (bf16, n16) = gemm_peak(torch.float32), gemm_peak(torch.bfloat16)
     peak = max(fp32, bf16)
     t0 = time.perf_counter()
-    fwd, _ = forward_rows(peak)
+    fwd, _ = forward_rows(peak, repeat)
     fwd_min = (time.perf_counter() - t0) / 60
     diffs = dtype_rows()
     body = f"""
 ## Engine
-- At the start: {start_load} (other sessions share this machine's cores).
+- {_when(start_load)} Other sessions share this machine's cores.
 - Device: {device.describe()}; dtype {device.describe_dtype()}.
 - GEMM peak, square products, median of 5: **{fp32:.0f} GFLOP/s in float32** (n = {n32:,}),
   **{bf16:.1f} GFLOP/s in bfloat16** (n = {n16:,}): bf16 runs at {bf16 / fp32:.2f}× float32 here.
   The faster peak is {peak:.0f} GFLOP/s.
 
-## Forward passes as % of the faster peak (median of 3; these rows took {fwd_min:.1f} min)
-`core.runtime.models.run` on the Lee corpus: SDPA, every layer's hidden state kept, the
-unembedding at the last position only. Useful FLOPs counted from the weights and each layer's
-mask (causal; Gemma's local layers see 512 keys). The all-heads overview
-(`core.attention.stats.overview`: 4 statistics + thumbnails of every (layer, head), 512 sampled
-query rows) is timed on the same 4,096-token result; goal overview / forward ≤ 1.
+## Forward passes as % of the faster peak (median of {repeat}; these rows took {fwd_min:.1f} min)
+`core.runtime.models.run` on the Lee corpus: SDPA (Gemma 3's local layers in query blocks of the
+window, `core.runtime.attention_kernels`), every layer's hidden state kept, the unembedding at the
+last position only. Useful FLOPs counted from the weights and each layer's mask (causal; Gemma's
+local layers see 512 keys). The all-heads overview (`core.attention.stats.overview`: 4 statistics +
+thumbnails of every (layer, head), 512 sampled query rows) is timed on the same 4,096-token result;
+goal overview / forward ≤ 1.
 
 {md_table(fwd)}
 
@@ -221,8 +223,14 @@ Maximum absolute differences over every layer, head and position; `tests/test_dt
 (attention ≤ 0.06, next-token p ≤ 0.02, top-10 p ≤ 0.05).
 
 {md_table(diffs)}
-{bpe_section()}"""
+"""
     return body, {"fp32": fp32, "bf16": bf16}
+
+
+def run_all() -> tuple[str, dict]:
+    """Every CPU/GPU engine row of the report, and the figures others need."""
+    body, figures = engine_section()
+    return body + bpe_section(), figures
 
 
 def paint_section() -> str:
@@ -231,13 +239,16 @@ def paint_section() -> str:
     return bench_app.first_paint_section(bench_app.first_paint()).rstrip() + f"\n\n{_when(start)}\n"
 
 
-PARTS = {"bpe": ("## BPE replay", bpe_section), "paint": ("## First paint", paint_section)}
+# part: (its first heading, what measures it, the heading that follows its last section)
+PARTS = {"engine": ("## Engine", lambda: engine_section()[0], "## BPE replay"),
+         "bpe": ("## BPE replay", bpe_section, None), "paint": ("## First paint", paint_section, None)}
 
 
-def _replace_section(report: str, heading: str, section: str) -> str:
-    """``report`` with the ``## ...`` section starting with ``heading`` replaced by ``section``."""
+def _replace_section(report: str, heading: str, section: str, until: str | None = None) -> str:
+    """``report`` with the ``## ...`` section starting with ``heading`` (and those after it up to
+    the heading ``until``) replaced by ``section``."""
     start = report.index("\n" + heading) + 1
-    nxt = report.find("\n## ", start)
+    nxt = report.find("\n" + until if until else "\n## ", start + 1)
     return report[:start] + section.strip() + "\n" + ("\n" + report[nxt + 1:] if nxt >= 0 else "")
 
 
@@ -247,11 +258,10 @@ def main(parts: list[str] | None = None) -> Path:
     from bench.common import RESULTS
     if parts:
         path = RESULTS / "speed.md"
-        report = path.read_text()
         for part in parts:
-            heading, measure = PARTS[part]
-            report = _replace_section(report, heading, measure())
-        path.write_text(report)
+            heading, measure, until = PARTS[part]
+            section = measure()                     # read the report after measuring: others may edit it meanwhile
+            path.write_text(_replace_section(path.read_text(), heading, section, until))
         return path
     body, _ = run_all()
     return write_report("speed", "Speed against the hardware's limit (issue #16)", body + "\n" + paint_section())
