@@ -155,6 +155,25 @@ def test_lens_at_some_positions_equals_the_full_grid():
     assert np.allclose(last.probs[:, 0], full.probs[:, -1], atol=1e-6)
 
 
+@pytest.mark.parametrize("name", [SMOL, GEMMA])
+def test_lens_read_in_chunks_of_depths_equals_one_depth_at_a_time(name, monkeypatch):
+    """Several depths through one unembedding product (the default) read what one product per depth reads."""
+    import sys
+    module = sys.modules["core.lens.logit_lens"]
+    res = models.run(name, TEXT)
+    for positions in ([-1], None):
+        batched = lens.logit_lens(res, k=3, positions=positions)
+        monkeypatch.setattr(module, "LOGIT_ELEMENTS", 1)          # one depth per product
+        single = lens.logit_lens(res, k=3, positions=positions)
+        monkeypatch.undo()
+        assert batched.ids.shape == single.ids.shape == (models.load(name).config.num_hidden_layers + 1,
+                                                         res.n_tokens if positions is None else 1, 3)
+        assert np.array_equal(batched.ids, single.ids)
+        # float32 products of other shapes sum in another order: equal to rounding, not to the bit
+        assert np.allclose(batched.probs, single.probs, atol=1e-5)
+        assert np.allclose(batched.final_prob_by_depth, single.final_prob_by_depth, atol=1e-5)
+
+
 def test_gemma_neurons_are_geglu():
     res = models.run(GEMMA, TEXT)
     nd = lens.mlp_neurons(res, layer=5, k=5)

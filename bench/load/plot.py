@@ -29,12 +29,16 @@ def soak_figure(data: dict) -> go.Figure:
 
 def sweep_figure(data: dict) -> go.Figure:
     """p95 seconds against users, one line per set-up and kind (cold: a new forward pass; warm: cached),
-    log-log, with the 1 s line the headline reads against."""
+    log-log, with the 1 s line the headline reads against. A hollow triangle marks a lower bound:
+    some interactions of that row were still unfinished when it ended."""
     fig = go.Figure()
     for setup, rows in data["results"].items():
         for kind, dash in (("cold", "solid"), ("warm", "dot")):
-            pts = [(r["users"], r[kind][3]) for r in rows if r[kind][0] and r[kind][3] == r[kind][3]]
-            fig.add_trace(go.Scatter(x=[u for u, _ in pts], y=[p for _, p in pts], mode="lines+markers",
+            pts = [(r["users"], r[kind]["p95"], r[kind]["unfinished"]) for r in rows
+                   if r[kind]["n"] and r[kind]["p95"] == r[kind]["p95"]]
+            fig.add_trace(go.Scatter(x=[u for u, _, _ in pts], y=[p for _, p, _ in pts], mode="lines+markers",
+                                     marker={"symbol": ["triangle-up-open" if c else "circle" for _, _, c in pts],
+                                             "size": [11 if c else 7 for _, _, c in pts]},
                                      line={"dash": dash}, name=f"{setup}, {kind}"))
     fig.add_hline(y=1.0, line={"color": "#555", "width": 1}, annotation_text="p95 = 1 s",
                   annotation_position="bottom right")

@@ -3,7 +3,10 @@ model's own final norm and unembedding, as if the model stopped there.
 
 Row 0 is the embeddings, row l the stream entering layer l, and the last row the model's own
 output (the stream after the last layer, through the final norm), so it equals the model's
-next-token distribution. Logits are made one layer at a time, so (layer+1, pos, vocab) is never held.
+next-token distribution. Logits are made a few layers at a time (at most ``LOGIT_ELEMENTS`` at
+once), so (layer+1, pos, vocab) is never held, and a short read-out (the home page's last position)
+passes the unembedding matrix once for all depths instead of once per depth: 30 matrix-vector
+products on SmolLM2 read its 113 MB unembedding 30 times (issue #17: a third of a cold home rerun).
 
 ``residual_writes``: what each block writes into the stream at one position, attention and MLP
 apart: the size of each write, and its direct effect on one token's logit (final norm frozen).
@@ -20,6 +23,9 @@ from core.lens.common import causal_adapter, check_position, decode, final_strea
 from core.runtime import models
 from core.runtime.errors import InputError
 from core.text.token_labels import decode_one
+
+
+LOGIT_ELEMENTS = 1 << 22        # logits held at once (16 MiB in float32)
 
 
 @dataclass(frozen=True)
@@ -56,12 +62,15 @@ def logit_lens(result: models.RunResult, k: int = 5, positions: list[int] | None
     ids, probs, final_by_depth = [], [], []
     own = torch.softmax(ad.unembed(result.hidden_states[-1][-1:]).float(), -1)[0]   # the model's output
     final_id = int(own.argmax())
-    for i in range(len(rows) + 1):
-        logits = ad.logits(rows[i]) if i < len(rows) else ad.unembed(result.hidden_states[-1][cols])
-        p = torch.softmax(logits.float(), dim=-1)         # (pos, vocab)
+    n, vocab = len(cols), own.shape[-1]
+    per_chunk = max(1, LOGIT_ELEMENTS // (n * vocab))    # depths read through one unembedding product
+    chunks = [torch.cat(rows[i:i + per_chunk]) for i in range(0, len(rows), per_chunk)]
+    for x, final in [(x, False) for x in chunks] + [(result.hidden_states[-1][cols], True)]:
+        logits = ad.unembed(x) if final else ad.logits(x)  # (depths * pos, vocab)
+        p = torch.softmax(logits.float(), dim=-1).reshape(-1, n, vocab)     # (depths, pos, vocab)
         v, j = p.topk(k, dim=-1)
-        ids.append(j.cpu().numpy()), probs.append(v.cpu().numpy())
-        final_by_depth.append(float(p[-1, final_id]))
+        ids.extend(j.cpu().numpy()), probs.extend(v.cpu().numpy())
+        final_by_depth.extend(p[:, -1, final_id].tolist())
     ids_a = np.stack(ids)
     vocab = {int(t): decode_one(lm.tokenizer, t) for t in np.unique(ids_a)}
     tokens = [[[vocab[int(t)] for t in pos] for pos in row] for row in ids_a]
