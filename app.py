@@ -9,6 +9,7 @@ import streamlit as st
 from core.runtime import limits
 from core.runtime.paths import ASSETS
 from pages.ui.nav import registered
+from pages.ui.session import note_if_reconnected
 from pages.ui.state import PAGE_KEY
 from pages.ui.tour import overlay
 
@@ -32,6 +33,7 @@ with st.sidebar:
     st.caption("Every control is in the URL: copy the address bar to share this exact view.")
 
 overlay()
+note_if_reconnected()          # a tab whose server went away: a fresh session, rebuilt from the link
 if page.url_path not in ("", "home"):  # home paints its model-free title first, then imports (home,
     # the default page, has url_path "" when opened at "/": missing that imported torch before its title)
     from core.runtime import warmup

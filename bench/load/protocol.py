@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+import select
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -65,15 +66,39 @@ class Session:
     """A Streamlit session over one websocket; ``rerun`` returns a Run."""
 
     def __init__(self, base_url: str, cookie: str | None = None, timeout: float = 120):
-        url = base_url.replace("http://", "ws://").rstrip("/") + "/_stcore/stream"
-        headers = [f"Cookie: atlas_replica={cookie}"] if cookie else []
-        self.ws = websocket.create_connection(url, subprotocols=["streamlit"], header=headers, timeout=timeout,
-                                              http_proxy_host=None, enable_multithread=True)
+        self.url = base_url.replace("http://", "ws://").rstrip("/") + "/_stcore/stream"
+        self.headers = [f"Cookie: atlas_replica={cookie}"] if cookie else []
         self.timeout = timeout
+        self.ws = self._connect()
         self.widgets: dict[str, tuple[str, str]] = {}
         self.values: dict[str, object] = {}
         self.options: dict[str, list[str]] = {}
         self.session_id = ""
+        self.query = ""                  # the link the page was opened with (the address bar)
+        self.resumed = False             # reconnected: the next run goes to a fresh server session
+
+    def _connect(self):
+        return websocket.create_connection(self.url, subprotocols=["streamlit"], header=self.headers,
+                                           timeout=self.timeout, http_proxy_host=None, enable_multithread=True)
+
+    def alive(self) -> bool:
+        """Whether the socket is still open, as the browser knows from its close event: between runs
+        the server sends nothing, so anything readable now is the close (or a stray frame, read)."""
+        try:
+            while select.select([self.ws.sock], [], [], 0)[0]:
+                self.ws.settimeout(1)
+                self.ws.recv()
+            return self.ws.connected
+        except (websocket.WebSocketException, OSError, AttributeError, ValueError):
+            return False
+
+    def reconnect(self) -> None:
+        """What Streamlit's frontend does when its socket drops: open a new one (the same cookie, so
+        nginx picks the replica, or the next live one) and keep its widgets. The server side is a
+        fresh session; the next run carries the link and a widget value, as the frontend's does."""
+        self.close()
+        self.ws = self._connect()
+        self.session_id, self.resumed = "", True
 
     def close(self) -> None:
         try:
@@ -151,7 +176,8 @@ class Session:
     def open(self, page: str = "", query: dict | None = None) -> Run:
         """The first run of a page, as a fresh browser tab sends it."""
         t0 = time.perf_counter()
-        self._send(urllib.parse.urlencode(query or {}), page, {})
+        self.query = urllib.parse.urlencode(query or {})
+        self._send(self.query, page, {})
         return self._collect(t0)
 
     def click(self, label: str, page: str = "", query: str = "") -> Run:
@@ -162,6 +188,8 @@ class Session:
         """Set the widget labelled ``label`` to ``value`` and rerun (the time is to script_finished)."""
         kind, wid = self.widgets[label]
         t0 = time.perf_counter()
+        if self.resumed:                          # a fresh server session: the address bar's link too
+            query, self.resumed = query or self.query, False
         # Only the changed widget: the others keep their session-state values on the server.
         self._send(query, page, {wid: value})
         return self._collect(t0)
