@@ -60,16 +60,15 @@ SCALE_PORT ?= 8500
 scale-out: setup
 	$(PY) -m deploy.scale_out --replicas $(REPLICAS) --port $(SCALE_PORT)
 
-# Protocol-level load (Locust users over /_stcore/stream; one row per user count), then a small
-# real-browser truth check: 5 Chromium sessions, single process and behind nginx.
-# Protocol-level users (Locust) for each count, one process and nginx + 2 replicas; the faults
-# (a replica killed under load, a hosted run stopped by its time budget); then 5 real Chromium
-# sessions as the truth check. All write bench/results/loadtest.md. `make soak`: 30 minutes.
-LOAD_USERS ?= 1 2 5 10 25 50 100 200
-SOAK_USERS ?= 4
+# Protocol-level users (Locust, each waiting 5-15 s between interactions) for each count, one process and
+# nginx + 2 replicas; the faults (a replica killed under load, a hosted run stopped by its time budget);
+# then 5 real Chromium sessions as the truth check. All write bench/results/loadtest.md (about 45 min).
+# `make soak`: 30 minutes at SOAK_USERS, the headline count.
+LOAD_USERS ?= 1 5 10 25 50 100 200
+SOAK_USERS ?= 10
 loadtest: setup
 	$(PY) -m bench.load.run sweep --users $(LOAD_USERS) --seconds 60 --replicas 0 2
-	$(PY) -m bench.load.run faults --users 4 --seconds 90
+	$(PY) -m bench.load.run faults --users 10 --seconds 90
 	$(PY) -m bench.loadtest --sessions 5 --seconds 120 --replicas $(REPLICAS)
 
 soak: setup

@@ -40,10 +40,15 @@ def sweep_figure(data: dict) -> go.Figure:
                                      marker={"symbol": ["triangle-up-open" if c else "circle" for _, _, c in pts],
                                              "size": [11 if c else 7 for _, _, c in pts]},
                                      line={"dash": dash}, name=f"{setup}, {kind}"))
-    fig.add_hline(y=1.0, line={"color": "#555", "width": 1}, annotation_text="p95 = 1 s",
-                  annotation_position="bottom right")
-    fig.update_layout(xaxis={"type": "log", "title": "simultaneous users"},
-                      yaxis={"type": "log", "title": "p95 seconds, widget change to script_finished"})
+    users = sorted({r["users"] for rows in data["results"].values() for r in rows})
+    fig.add_hline(y=1.0, line={"color": "#555", "width": 1})
+    # on a log axis an annotation's y is log10 of the value: 0 is 1 s (add_hline's own label misplaces it)
+    fig.add_annotation(x=1, xref="paper", xanchor="right", y=0, yref="y", yanchor="bottom", showarrow=False,
+                       text="p95 = 1 s")
+    fig.update_layout(xaxis={"type": "log", "title": "simultaneous users", "tickvals": users},
+                      yaxis={"type": "log", "title": "p95 seconds, widget change to script_finished",
+                             "tickvals": [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200],
+                             "ticktext": ["0.1", "0.2", "0.5", "1", "2", "5", "10", "20", "50", "100", "200"]})
     return base_layout(fig, title=f"Users against latency ({data['seconds']:g} s a row)", height=420)
 
 

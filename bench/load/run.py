@@ -42,6 +42,7 @@ from locust.env import Environment
 from bench.common import RESULTS, md_table, write_report, write_section
 from bench.load.protocol import TAG, Session, visible_text
 from bench.load.report import INTRO, PARTS, TITLE
+from pages.ui.session import NOTE
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ("home", "attention", "scaling", "sparse")
@@ -66,6 +67,8 @@ class Tally:
     in_flight: dict[int, tuple[str, str, float]] = field(default_factory=dict)   # user -> (kind, page, start)
     unfinished: list[tuple[str, str, float]] = field(default_factory=list)    # still running after the drain
     draining: bool = False                # the row's time is up: no user starts a new interaction
+    reconnects: int = 0                   # sockets found closed and opened again, as the browser does
+    resumed: list[tuple[float, bool]] = field(default_factory=list)   # first run after one: (s, note shown)
 
 
 TALLY = Tally()
@@ -94,8 +97,11 @@ class AtlasUser(User):
         t0 = time.perf_counter()
         exc = None
         TALLY.in_flight[id(self)] = (kind, self.page, t0)
+        resumed = self.session.resumed
         try:
             run = call()
+            if resumed:
+                TALLY.resumed.append((run.seconds, any(NOTE[:60] in t for t in run.text)))
             leaks = run.tags(TAG) - {self.tag}
             if run.status != "ok":
                 exc = RuntimeError(f"{run.status}: {run.exceptions[:1]}")
@@ -107,8 +113,8 @@ class AtlasUser(User):
                 exc = AssertionError(f"leak: saw {sorted(leaks)[:3]}")
         except Exception as e:  # noqa: BLE001 - counted as an error; the user reconnects
             exc = e
-            if not isinstance(e, AssertionError):
-                self.session.widgets.clear()       # a broken socket: the next task opens a fresh session
+            if not isinstance(e, AssertionError) and self.session.alive():
+                self.session.widgets.clear()       # not a closed socket: the next task is a new visitor
         finally:
             TALLY.in_flight.pop(id(self), None)
         seconds = time.perf_counter() - t0
@@ -124,6 +130,18 @@ class AtlasUser(User):
                                              exception=exc, context={})
         return exc is None
 
+    def _reconnect(self) -> bool:
+        """The frontend's own reconnect; a server that does not answer counts as an error."""
+        try:
+            self.session.reconnect()
+        except Exception as exc:  # noqa: BLE001 - counted, and tried again at the next task
+            key = f"reconnect {type(exc).__name__}: {str(exc)[:60]}"
+            TALLY.errors[key] = TALLY.errors.get(key, 0) + 1
+            gevent.sleep(1)
+            return False
+        TALLY.reconnects += 1
+        return True
+
     def _change(self, kind, label, value):
         page = "" if self.page == "home" else self.page
         return self._fire(kind, lambda: self.session.change(label, value, page=page))
@@ -136,6 +154,8 @@ class AtlasUser(User):
         if self.n >= PER_VISIT or not self.session.widgets:      # leave; a new visitor comes
             self.session.close()
             self._arrive()
+            return
+        if not self.session.alive() and not self._reconnect():   # its server went away meanwhile
             return
         self.n += 1
         if self.page in TEXT_PAGES:                             # cold: a new sentence; warm: a new layer/head
@@ -247,7 +267,8 @@ def drive(url: str, pids, users: int, seconds: float, *, sample_s: float = 2.0, 
            "sessions": len(TALLY.sessions), "leaks": TALLY.leaks, "leak_notes": TALLY.leak_notes[:5],
            "errors": dict(TALLY.errors), "drain_s": drain_s, "unfinished": len(TALLY.unfinished),
            "n": len(TALLY.samples), "cpu_per_interaction": cpu / max(1, len(TALLY.samples)),
-           "generator_cpu_s": gen, "per_s": done / seconds}
+           "generator_cpu_s": gen, "per_s": done / seconds,
+           "reconnects": TALLY.reconnects, "resumed": list(TALLY.resumed)}
     for kind in ("open", "cold", "warm"):
         row[kind] = percentiles(kind)
     row["per_page"] = {page: pct([s for k, p, s, ok in TALLY.samples if p == page and k != "open" and ok]
@@ -506,11 +527,18 @@ def faults(args) -> str:
         before = [ok for t, _, ok in run["times"] if t < k]
         during = [ok for t, _, ok in run["times"] if k <= t < k + 30]
         later = [ok for t, _, ok in run["times"] if t >= k + 30]
+        resumed = run["row"]["resumed"]
+        noted = sum(1 for _, shown in resumed if shown)
+        first = pct([t for t, _ in resumed], 50)
         out.append(f"### A replica killed under load (nginx + 2 replicas, {args.users} users, {args.seconds:.0f} s, "
                    f"SIGKILL at {args.kill_at:.0f} s)\n\n"
                    f"- interactions before the kill: {len(before)}, errors {before.count(False)}; in the 30 s after: "
-                   f"{len(during)}, errors {during.count(False)} (the dead replica's open sockets break; those users "
-                   f"reconnect with a fresh session on the live replica); after that: {len(later)}, errors {later.count(False)}\n"
+                   f"{len(during)}, errors {during.count(False)} (an error here is an interaction in flight on the dead "
+                   f"replica, whose socket broke under it); after that: {len(later)}, errors {later.count(False)}\n"
+                   f"- the users whose socket closed reconnected as the browser does ({run['row']['reconnects']} "
+                   f"reconnects, same cookie): nginx sent them to a live replica, and their next run, in a fresh "
+                   f"session there, took {first:.2f} s (median) and showed the app's note that the server went "
+                   f"away in **{noted} of {len(resumed)}**\n"
                    f"- the supervisor restarted the replica and it was healthy again **{state.get('back', float('nan')):.1f} s** "
                    f"after the kill\n- errors by kind: {run['row']['errors'] or 'none'}\n"
                    f"- leaks: {run['row']['leaks']} {run['row']['leak_notes'] or ''}\n")
@@ -547,14 +575,20 @@ def budget_fault(args) -> str:
             + md_table(rows) + "\n")
 
 
+HOG_TEXT = "The quick brown fox jumps over the lazy dog near the river bank. " * 58   # ~800 tokens, < 4,000 chars
+
+
 def _hog(url: str, stop: dict) -> None:
     """One visitor pressing "Sweep every head" on the inside page over and over, each time on a
-    new 300-token text (a new sweep, not a cached one), each stopped by the budget."""
+    new prompt of about 800 tokens, under the hosted caps (a new sweep, not a cached one: the
+    default prompt's sweep ran inside the budget once and was then served from the cache, and a
+    200-token one mostly finished inside 1 s), each stopped by the budget."""
     stop["started"] = 0
     while stop["n"] >= 0:
         try:
             s = Session(url, timeout=240)
-            s.open("inside", {"tab": "Ablation"})
+            text = f"Sweep {stop['started']} of the hog. " + HOG_TEXT
+            s.open("inside", {"tab": "Ablation", "text": text})
             button = next((label for label in s.widgets if label.startswith("Sweep every head")), None)
             if button is not None:
                 run = s.click(button, page="inside")
