@@ -69,7 +69,7 @@ SOAK_USERS ?= 10
 loadtest: setup
 	$(PY) -m bench.load.run sweep --users $(LOAD_USERS) --seconds 60 --replicas 0 2
 	$(PY) -m bench.load.run faults --users 10 --seconds 90
-	$(PY) -m bench.loadtest --sessions 5 --seconds 120 --replicas $(REPLICAS)
+	$(PY) -m bench.browser_check --sessions 5 --seconds 120 --replicas $(REPLICAS)
 
 soak: setup
 	$(PY) -m bench.load.run soak --users $(SOAK_USERS) --minutes 30

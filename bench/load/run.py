@@ -2,21 +2,25 @@
 nginx + N replicas, and writes bench/results/loadtest.md (the sweep, the headline, the faults)
 and bench/results/soak.md (RSS over time, with a plot, and the sessions cleaned up).
 
-    .venv/bin/python -m bench.load.run sweep --users 1 2 5 10 25 50 100 200 --seconds 90 --replicas 0 2
-    .venv/bin/python -m bench.load.run soak --users 5 --minutes 30
-    .venv/bin/python -m bench.load.run faults --users 4
+    .venv/bin/python -m bench.load.run sweep --users 1 5 10 25 50 100 200 --seconds 60 --replicas 0 2
+    .venv/bin/python -m bench.load.run soak --users 10 --minutes 30
+    .venv/bin/python -m bench.load.run faults --users 10 --seconds 90
 
 Each simulated user opens one page (home, attention, scaling and sparse in turn: user 0 home,
-user 1 attention, ...) with its own tag in the text, then changes a widget the way the page's controls do:
+user 1 attention, ...) with its own tag in the text (**open**), then, waiting ``THINK_S`` between
+interactions as a person reading the chart does, changes a widget the way the page's controls do:
 - home: a new sentence (**cold**: one forward pass) and a new layer (**warm**: the pass is cached);
 - attention: a new text (cold) and a new head (warm);
 - scaling: the log10 N slider (warm: closed-form curves);
 - sparse: another pattern (warm: a mask drawn, no model).
 After six interactions the user leaves (closes its websocket) and a new visitor with a new tag
-arrives, so the server must clean sessions up. Latency is widget change -> ``script_finished``.
+arrives, so the server must clean sessions up. A user whose socket was closed under it (a replica
+killed) reconnects as Streamlit's frontend does and goes on in a fresh session, whose first run
+must show the app's note (pages/ui/session.py). Latency is widget change -> ``script_finished``.
 An error is an exception delta, a script that did not finish successfully, a timeout or a broken
 socket; a leak is another user's tag anywhere in what the run showed (read as shown: pills
-joined, see ``Run.tags``). Server CPU-seconds and RSS are summed over the server processes.
+joined, see ``Run.tags``). Server CPU-seconds and RSS are summed over the server processes; the
+load generator's own CPU-seconds are reported beside them, since it shares the machine.
 """
 from __future__ import annotations
 
@@ -614,20 +618,24 @@ def main(argv=None) -> int:
                     help="seconds a user waits between interactions, drawn uniformly")
     args = ap.parse_args(argv)
     set_think(*args.think)
+    start = time.time()
     if args.command == "sweep":
         body = sweep_report(sweep(args), args.seconds)
-        section("sweep", body)
+        section("sweep", body, start)
     elif args.command == "soak":
         args.users = args.users[0]
         write_report("soak", "Soak: one process under steady protocol-level load", soak(args))
     else:
         args.users = args.users[0]
-        section("faults", "## Faults\n\n" + faults(args))
+        section("faults", "## Faults\n\n" + faults(args), start)
     return 0
 
 
-def section(part: str, body: str) -> None:
-    write_section("loadtest", TITLE, INTRO, part, body, PARTS)
+def section(part: str, body: str, start: float) -> None:
+    """Write one part of the load report, stamped with when it ran (the parts run apart)."""
+    utc = lambda t: time.strftime("%Y-%m-%d %H:%M", time.gmtime(t))     # noqa: E731
+    stamp = f"\n\nThis part ran {utc(start)} to {utc(time.time())[-5:]} UTC; load average {os.getloadavg()[0]:.2f} at its end."
+    write_section("loadtest", TITLE, INTRO, part, body.rstrip() + stamp, PARTS)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
-"""Load test: N concurrent real browser sessions (Playwright + Debian's Chromium) for a fixed time on
-loopback, against one Streamlit process and against N replicas behind nginx; figures side by side in
-bench/results/loadtest.md.
+"""The real-browser truth check of the load test: a few concurrent Chromium sessions (Playwright +
+Debian's Chromium) for a fixed time on loopback, against one Streamlit process and against N
+replicas behind nginx; figures side by side in the "browser" part of bench/results/loadtest.md.
+What the server holds is measured without browsers (bench/load/run.py): on 2 cores, 20 Chromiums
+took 91% of the CPU, so a large browser count measures the browsers. This check keeps what only
+a browser shows: the page really draws, the frontend's own errors, leaks as a person sees them.
 
-    .venv/bin/python -m bench.loadtest --sessions 20 --seconds 120 --replicas 3
+    .venv/bin/python -m bench.browser_check --sessions 5 --seconds 120 --replicas 3
 
 Every session is its own browser context (own cookies, own Streamlit session) and cycles through
 four interactions: typing a new sentence into the home page's "Your sentence" box, moving the layer
@@ -496,7 +499,7 @@ def _details(name: str, stats: Stats) -> str:
 
 def main(argv: list[str] | None = None) -> Path:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sessions", type=int, default=20)
+    ap.add_argument("--sessions", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=120)
     ap.add_argument("--replicas", type=int, default=3, help="replicas behind nginx (0: single process only)")
     ap.add_argument("--timeout", type=float, default=180,
@@ -549,7 +552,7 @@ Server RSS is sampled every second (sum over the replicas and nginx for the prox
 
 {chr(10).join(details)}
 
-Run: `.venv/bin/python -m bench.loadtest --sessions {args.sessions} --seconds {args.seconds:.0f} --replicas {args.replicas} --timeout {args.timeout:.0f} --warm-seconds {args.warm_seconds:.0f}`
+Run: `.venv/bin/python -m bench.browser_check --sessions {args.sessions} --seconds {args.seconds:.0f} --replicas {args.replicas} --timeout {args.timeout:.0f} --warm-seconds {args.warm_seconds:.0f}`
 """
     from bench.load.report import INTRO, PARTS, TITLE     # no locust import: its gevent patches would break asyncio
     return write_section("loadtest", TITLE, INTRO, "browser",
